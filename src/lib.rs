@@ -1,0 +1,11 @@
+//! descent: gradient-based learning made exact, visible and comparable.
+//!
+//! This facade re-exports the workspace's crates under short names.
+#![warn(missing_docs)]
+
+pub use descent_autodiff as autodiff;
+
+/// The names most programs need, in one import.
+pub mod prelude {
+    pub use crate::autodiff::Float;
+}

@@ -1,0 +1,48 @@
+//! `cargo xtask`: the project's automation, run the same way by developers and CI.
+//!
+//! - `cargo xtask conformance FILE...` checks descent against recorded reference results.
+//! - `cargo xtask bench [WORKLOAD...]` runs the workloads of BENCHMARKS.md.
+
+mod conformance;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
+    let mut args = std::env::args().skip(1);
+    let Some(command) = args.next() else {
+        bail!("usage: cargo xtask <conformance FILE... | bench [WORKLOAD...]>");
+    };
+    let rest: Vec<String> = args.collect();
+    match command.as_str() {
+        "conformance" => {
+            if rest.is_empty() {
+                bail!("usage: cargo xtask conformance FILE... (reference JSON files)");
+            }
+            let files: Vec<PathBuf> = rest.iter().map(PathBuf::from).collect();
+            conformance::run(&files)
+        }
+        other => bail!("unknown xtask command `{other}`; known: conformance, bench"),
+    }
+}
+
+/// The repository root, found from this crate's manifest directory.
+#[allow(dead_code)]
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
+}
