@@ -3,6 +3,7 @@
 //! - `cargo xtask conformance FILE...` checks descent against recorded reference results.
 //! - `cargo xtask bench [WORKLOAD...]` runs the workloads of BENCHMARKS.md.
 
+mod bench;
 mod conformance;
 
 use std::path::PathBuf;
@@ -34,6 +35,7 @@ fn run() -> Result<ExitCode> {
             let files: Vec<PathBuf> = rest.iter().map(PathBuf::from).collect();
             conformance::run(&files)
         }
+        "bench" => bench::run(&rest).map(|()| ExitCode::SUCCESS),
         other => bail!("unknown xtask command `{other}`; known: conformance, bench"),
     }
 }

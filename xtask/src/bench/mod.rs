@@ -1,0 +1,80 @@
+//! `cargo xtask bench [--quick] [WORKLOAD...]`: the workloads of BENCHMARKS.md.
+//!
+//! Each workload lives in its own module and is registered in [`WORKLOADS`]. A
+//! workload runs once as a warm-up, then at least three timed times; it prints one
+//! JSON line (the BENCHMARKS.md output format) with the median of the timed runs.
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value, json};
+
+/// One benchmark workload: its BENCHMARKS.md name and how to run it.
+pub struct Workload {
+    /// The name BENCHMARKS.md gives it, e.g. `autodiff-rosenbrock`.
+    pub name: &'static str,
+    /// Prepares the data (untimed) and returns the timed measurement.
+    pub run: fn(&Settings) -> Result<Measurement>,
+}
+
+/// How a bench invocation was asked to run.
+pub struct Settings {
+    /// Tiny sizes that finish in seconds (same code path).
+    pub quick: bool,
+    /// Timed repetitions after the warm-up (at least 3).
+    pub repetitions: usize,
+}
+
+/// What one workload measured: the median seconds and its workload-specific keys.
+pub struct Measurement {
+    /// Median wall time of the timed part, as BENCHMARKS.md defines it.
+    pub seconds: f64,
+    /// Threads the workload ran on.
+    pub threads: usize,
+    /// Further keys (`samples_per_s`, `final_loss`, ...).
+    pub extra: Map<String, Value>,
+}
+
+/// Every workload this build knows, in BENCHMARKS.md order.
+const WORKLOADS: &[Workload] = &[];
+
+/// Runs the named workloads (all when none are named) and prints their JSON lines.
+pub fn run(args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let known: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
+    for name in &names {
+        if !known.contains(&name.as_str()) {
+            bail!("unknown workload `{name}`; known: {}", known.join(", "));
+        }
+    }
+    let settings = Settings { quick, repetitions: 3 };
+    for workload in WORKLOADS {
+        if !names.is_empty() && !names.iter().any(|n| *n == workload.name) {
+            continue;
+        }
+        let measurement = (workload.run)(&settings)?;
+        let mut line = Map::new();
+        line.insert("workload".into(), json!(workload.name));
+        line.insert("impl".into(), json!("descent"));
+        line.insert("threads".into(), json!(measurement.threads));
+        line.insert("seconds".into(), json!(measurement.seconds));
+        line.extend(measurement.extra);
+        println!("{}", Value::Object(line));
+    }
+    Ok(())
+}
+
+/// Runs `timed` once to warm up and `repetitions` more times; returns the median
+/// seconds and the last run's result.
+pub fn median_of<R>(repetitions: usize, mut timed: impl FnMut() -> R) -> (f64, R) {
+    let _ = timed();
+    let mut times = Vec::with_capacity(repetitions);
+    let mut last = None;
+    for _ in 0..repetitions.max(3) {
+        let start = std::time::Instant::now();
+        let result = timed();
+        times.push(start.elapsed().as_secs_f64());
+        last = Some(result);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], last.expect("at least three runs"))
+}
