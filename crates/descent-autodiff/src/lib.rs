@@ -1,7 +1,29 @@
 //! Automatic differentiation for descent: a reverse-mode graph over ndarray arrays,
 //! forward-mode dual numbers, and finite differences to check them.
+//!
+//! ```
+//! use descent_autodiff::Graph;
+//! use ndarray::arr2;
+//!
+//! // loss = mean(tanh(x @ w)); gradients flow to w only.
+//! let x = arr2(&[[1.0_f64, 2.0], [3.0, 4.0]]).into_dyn();
+//! let w = arr2(&[[0.1_f64], [-0.2]]).into_dyn().into_shared();
+//! let mut graph = Graph::new();
+//! let (x, w_var) = (graph.constant(x), graph.param(&w));
+//! let product = graph.matmul(x, w_var);
+//! let activation = graph.tanh(product);
+//! let loss = graph.mean(activation);
+//! graph.backward(loss);
+//! assert_eq!(graph.grad(w_var).unwrap().shape(), &[2, 1]);
+//! ```
 #![warn(missing_docs)]
 
 mod float;
+mod graph;
+mod ops;
+mod sugar;
 
 pub use float::Float;
+pub use graph::{Graph, Var};
+pub use ops::elementwise::sigmoid;
+pub use ops::{Binary, Unary};

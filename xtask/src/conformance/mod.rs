@@ -7,6 +7,7 @@
 
 mod json;
 mod ops;
+mod second_order;
 mod seed;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +30,11 @@ impl Report {
     /// is within `tolerance`.
     pub fn check(&mut self, name: &str, max_error: f64, tolerance: f64) {
         let pass = max_error.is_finite() && max_error <= tolerance;
-        self.record(name, pass, &format!("max error {max_error:.3e} (tolerance {tolerance:.0e})"));
+        self.record(
+            name,
+            pass,
+            &format!("max error {max_error:.3e} (tolerance {tolerance:.0e})"),
+        );
     }
 
     /// Records one case with a free-form detail.
@@ -56,7 +61,11 @@ pub fn run(files: &[PathBuf]) -> Result<ExitCode> {
         run_file(file, &mut report).with_context(|| format!("in {}", file.display()))?;
     }
     println!("{} passed, {} failed", report.passed, report.failed);
-    Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn run_file(path: &Path, report: &mut Report) -> Result<()> {
@@ -76,7 +85,10 @@ fn run_file(path: &Path, report: &mut Report) -> Result<()> {
     } else {
         anyhow::bail!(
             "no conformance group of this build reads this file (cases with keys {:?})",
-            first.as_object().map(|o| o.keys().collect::<Vec<_>>()).unwrap_or_default()
+            first
+                .as_object()
+                .map(|o| o.keys().collect::<Vec<_>>())
+                .unwrap_or_default()
         )
     }
 }
@@ -102,5 +114,8 @@ pub fn max_relative_error(got: &[f64], want: &[f64], floor: f64) -> f64 {
     if got.len() != want.len() {
         return f64::INFINITY;
     }
-    got.iter().zip(want).map(|(&g, &w)| relative_error(g, w, floor)).fold(0.0, f64::max)
+    got.iter()
+        .zip(want)
+        .map(|(&g, &w)| relative_error(g, w, floor))
+        .fold(0.0, f64::max)
 }

@@ -1,0 +1,336 @@
+//! The reverse-mode graph: an arena of nodes in creation order, reused from step to step.
+//!
+//! A [`Graph`] records each operation as it is computed (define-by-run). Nodes live
+//! in a `Vec` in creation order, which is already a topological order, so
+//! [`Graph::backward`] is a single reverse loop. Each node is an [`Op`](crate::Op) (a small
+//! enum of input indices and attributes) plus its value; there are no reference-counted
+//! nodes and no boxed closures. [`Graph::clear`] forgets the nodes but keeps every
+//! buffer, so a training step that builds the same graph again allocates nothing.
+
+use ndarray::{ArcArray, ArrayD, ArrayViewD, ArrayViewMutD, IxDyn};
+
+use crate::Float;
+use crate::ops::Op;
+
+/// A handle to one node of a [`Graph`]: cheap to copy, valid until [`Graph::clear`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Var(pub(crate) u32);
+
+impl Var {
+    /// The node's position in the graph (creation order).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A node's forward value: owned by the graph, or shared with the caller without a copy.
+#[derive(Debug)]
+pub(crate) enum Slot<T> {
+    Owned(ArrayD<T>),
+    Shared(ArcArray<T, IxDyn>),
+}
+
+impl<T: Float> Slot<T> {
+    pub(crate) fn view(&self) -> ArrayViewD<'_, T> {
+        match self {
+            Slot::Owned(array) => array.view(),
+            Slot::Shared(array) => array.view(),
+        }
+    }
+}
+
+/// Gradient buffers, one per node, kept across [`Graph::clear`] so they are reused.
+#[derive(Debug, Default)]
+pub(crate) struct Grads<T> {
+    pub(crate) buffers: Vec<ArrayD<T>>,
+    /// Whether `buffers[i]` holds this backward pass's gradient (else it is stale).
+    pub(crate) set: Vec<bool>,
+}
+
+impl<T: Float> Grads<T> {
+    /// Adds a contribution to node `i`'s gradient. `write` receives the destination
+    /// (of the node's `shape`) and `assign`: when true the buffer holds stale data and
+    /// must be overwritten rather than added to. Nodes that need no gradient are skipped.
+    pub(crate) fn update(
+        &mut self,
+        requires_grad: &[bool],
+        i: usize,
+        shape: &[usize],
+        write: impl FnOnce(ArrayViewMutD<'_, T>, bool),
+    ) {
+        if !requires_grad[i] {
+            return;
+        }
+        let assign = !self.set[i];
+        if assign {
+            let buffer = std::mem::replace(&mut self.buffers[i], empty());
+            self.buffers[i] = reshape_buffer(buffer, shape);
+            self.set[i] = true;
+        }
+        write(self.buffers[i].view_mut(), assign);
+    }
+}
+
+/// An empty array that owns no allocation.
+pub(crate) fn empty<T: Float>() -> ArrayD<T> {
+    ArrayD::from_shape_vec(IxDyn(&[0]), Vec::new()).expect("empty shape")
+}
+
+/// Reuses `buffer`'s allocation for an array of `shape` (contents unspecified: zeros
+/// when the allocation grows, stale values otherwise; callers overwrite every element).
+pub(crate) fn reshape_buffer<T: Float>(buffer: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+    let len: usize = shape.iter().product();
+    let (mut data, _) = buffer.into_raw_vec_and_offset();
+    data.resize(len, T::zero());
+    data.truncate(len);
+    ArrayD::from_shape_vec(IxDyn(shape), data).expect("buffer length matches shape")
+}
+
+/// A reverse-mode automatic-differentiation graph over `f32` or `f64` arrays.
+///
+/// # Example
+/// ```
+/// use descent_autodiff::Graph;
+/// use ndarray::{arr1, ArcArray};
+///
+/// // f(w) = sum(w * w), so df/dw = 2 w.
+/// let w = arr1(&[1.0_f64, -2.0, 3.0]).into_dyn().into_shared();
+/// let mut graph = Graph::new();
+/// let w_var = graph.param(&w);
+/// let square = graph.mul(w_var, w_var);
+/// let loss = graph.sum(square);
+/// graph.backward(loss);
+/// assert_eq!(graph.scalar(loss), 14.0);
+/// assert_eq!(graph.grad(w_var).unwrap().as_slice().unwrap(), &[2.0, -4.0, 6.0]);
+/// ```
+///
+/// # Accumulation and reset
+/// [`Graph::backward`] adds into the gradients of the leaves, as PyTorch's `backward`
+/// does: calling it twice (for two roots, or the same root twice) sums the gradients.
+/// Gradients of intermediate nodes are not kept between calls. [`Graph::zero_grad`]
+/// forgets all gradients but keeps the nodes; [`Graph::clear`] forgets nodes and
+/// gradients and keeps every buffer for the next step.
+#[derive(Debug)]
+pub struct Graph<T: Float> {
+    pub(crate) ops: Vec<Op<T>>,
+    pub(crate) requires_grad: Vec<bool>,
+    /// One slot per node; slots past `ops.len()` hold buffers kept for reuse.
+    pub(crate) values: Vec<Slot<T>>,
+    pub(crate) grads: Grads<T>,
+    /// Side storage for index lists of some operations (gather, concat, max).
+    pub(crate) indices: Vec<usize>,
+    pub(crate) parallel: bool,
+}
+
+impl<T: Float> Default for Graph<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Element count above which elementwise work is spread over threads.
+pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 16;
+
+impl<T: Float> Graph<T> {
+    /// An empty graph. Large operations may use several threads; see [`Graph::set_parallel`].
+    pub fn new() -> Self {
+        Graph {
+            ops: Vec::new(),
+            requires_grad: Vec::new(),
+            values: Vec::new(),
+            grads: Grads::default(),
+            indices: Vec::new(),
+            parallel: true,
+        }
+    }
+
+    /// Turns multi-threading of large matmuls and elementwise operations on or off.
+    ///
+    /// Results do not depend on this setting: parallel work is split so that every
+    /// element is computed by the same arithmetic in the same order. Turn it off when
+    /// many graphs run side by side, one per core (as the sweep runner does).
+    pub fn set_parallel(&mut self, parallel: bool) {
+        self.parallel = parallel;
+    }
+
+    /// Forgets every node and gradient but keeps all buffers, so that building the
+    /// same graph again allocates nothing. Shared leaves are released, so parameters
+    /// can be updated in place afterwards without a copy.
+    pub fn clear(&mut self) {
+        for slot in &mut self.values[..self.ops.len()] {
+            if matches!(slot, Slot::Shared(_)) {
+                *slot = Slot::Owned(empty());
+            }
+        }
+        self.ops.clear();
+        self.requires_grad.clear();
+        self.indices.clear();
+        self.grads.set.iter_mut().for_each(|set| *set = false);
+    }
+
+    /// Forgets all gradients, keeping the nodes.
+    pub fn zero_grad(&mut self) {
+        self.grads.set.iter_mut().for_each(|set| *set = false);
+    }
+
+    /// The number of nodes recorded since the last [`Graph::clear`].
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether no node has been recorded since the last [`Graph::clear`].
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// A trainable leaf that shares `value` with the caller (no copy): gradients are
+    /// computed for it. Update the parameter after [`Graph::clear`] to avoid a copy.
+    pub fn param(&mut self, value: &ArcArray<T, IxDyn>) -> Var {
+        self.push_slot(Op::Leaf, true, Slot::Shared(value.clone()))
+    }
+
+    /// A leaf that takes ownership of `value` and gets gradients.
+    pub fn param_owned(&mut self, value: ArrayD<T>) -> Var {
+        self.push_slot(Op::Leaf, true, Slot::Owned(value))
+    }
+
+    /// A constant leaf shared with the caller (no copy), such as a full-batch data matrix.
+    pub fn input(&mut self, value: &ArcArray<T, IxDyn>) -> Var {
+        self.push_slot(Op::Leaf, false, Slot::Shared(value.clone()))
+    }
+
+    /// A constant leaf copied from a view into a reused buffer (a batch, a target).
+    pub fn constant_view(&mut self, value: ArrayViewD<'_, T>) -> Var {
+        let mut out = self.output_buffer(value.shape());
+        out.assign(&value);
+        self.push_slot(Op::Leaf, false, Slot::Owned(out))
+    }
+
+    /// A constant leaf that takes ownership of `value`.
+    pub fn constant(&mut self, value: ArrayD<T>) -> Var {
+        self.push_slot(Op::Leaf, false, Slot::Owned(value))
+    }
+
+    /// A constant scalar (shape `[]`).
+    pub fn scalar_constant(&mut self, value: T) -> Var {
+        let mut out = self.output_buffer(&[]);
+        out.fill(value);
+        self.push_slot(Op::Leaf, false, Slot::Owned(out))
+    }
+
+    /// The forward value of a node.
+    pub fn value(&self, var: Var) -> ArrayViewD<'_, T> {
+        self.values[var.index()].view()
+    }
+
+    /// The shape of a node's value.
+    pub fn shape(&self, var: Var) -> &[usize] {
+        match &self.values[var.index()] {
+            Slot::Owned(array) => array.shape(),
+            Slot::Shared(array) => array.shape(),
+        }
+    }
+
+    /// The value of a one-element node (such as a loss).
+    ///
+    /// # Panics
+    /// If the node holds more than one element.
+    pub fn scalar(&self, var: Var) -> T {
+        let value = self.value(var);
+        assert_eq!(
+            value.len(),
+            1,
+            "scalar: node of shape {:?} is not a scalar",
+            value.shape()
+        );
+        *value.iter().next().expect("one element")
+    }
+
+    /// Whether gradients flow to this node.
+    pub fn requires_grad(&self, var: Var) -> bool {
+        self.requires_grad[var.index()]
+    }
+
+    /// The gradient of a leaf (or of `root` itself) after [`Graph::backward`]; `None`
+    /// when the node needs no gradient or the root does not depend on it.
+    pub fn grad(&self, var: Var) -> Option<ArrayViewD<'_, T>> {
+        let i = var.index();
+        (i < self.ops.len() && self.grads.set[i]).then(|| self.grads.buffers[i].view())
+    }
+
+    /// Computes d`root`/d(leaf) for every leaf that asks for gradients, seeding the
+    /// root with ones (for a scalar root, the usual gradient). Leaf gradients
+    /// accumulate across calls; see the type's docs.
+    ///
+    /// # Panics
+    /// If `root` is not a node of this graph.
+    pub fn backward(&mut self, root: Var) {
+        let root = root.index();
+        assert!(
+            root < self.ops.len(),
+            "backward: root {root} is not a node of this graph"
+        );
+        if !self.requires_grad[root] {
+            return;
+        }
+        let shape = self.values[root].view().shape().to_vec();
+        self.grads
+            .update(&self.requires_grad, root, &shape, |mut g, assign| {
+                if assign {
+                    g.fill(T::one());
+                } else {
+                    g.mapv_inplace(|v| v + T::one());
+                }
+            });
+        for i in (0..=root).rev() {
+            if !self.grads.set[i] || matches!(self.ops[i], Op::Leaf) {
+                continue;
+            }
+            let upstream = std::mem::replace(&mut self.grads.buffers[i], empty());
+            crate::ops::backward(self, i, upstream.view());
+            self.grads.buffers[i] = upstream;
+            // Interior gradients are not kept, so a later backward starts them afresh.
+            self.grads.set[i] = false;
+        }
+    }
+
+    /// Takes the buffer of the next node's slot (reused from an earlier step) shaped
+    /// as `shape`; its contents are unspecified and must be overwritten.
+    pub(crate) fn output_buffer(&mut self, shape: &[usize]) -> ArrayD<T> {
+        let i = self.ops.len();
+        if i < self.values.len() {
+            let previous = std::mem::replace(&mut self.values[i], Slot::Owned(empty()));
+            if let Slot::Owned(buffer) = previous {
+                return reshape_buffer(buffer, shape);
+            }
+        }
+        reshape_buffer(empty(), shape)
+    }
+
+    /// Records a computed node; it needs gradients if any input does.
+    pub(crate) fn push(&mut self, op: Op<T>, value: ArrayD<T>) -> Var {
+        let mut requires_grad = false;
+        op.for_each_input(&self.indices, |input| {
+            requires_grad |= self.requires_grad[input]
+        });
+        self.push_slot(op, requires_grad, Slot::Owned(value))
+    }
+
+    fn push_slot(&mut self, op: Op<T>, requires_grad: bool, slot: Slot<T>) -> Var {
+        let i = self.ops.len();
+        assert!(i < u32::MAX as usize, "graph: more than 2^32 nodes");
+        self.ops.push(op);
+        self.requires_grad.push(requires_grad);
+        if i < self.values.len() {
+            self.values[i] = slot;
+        } else {
+            self.values.push(slot);
+        }
+        if i >= self.grads.buffers.len() {
+            self.grads.buffers.push(empty());
+            self.grads.set.push(false);
+        }
+        self.grads.set[i] = false;
+        Var(i as u32)
+    }
+}

@@ -1,0 +1,214 @@
+//! Matrix products: 2-D, batched 3-D (with a 2-D side broadcast over the batch) and
+//! matrix–vector, on matrixmultiply's kernels, split over threads by rows for large
+//! products.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix3, IxDyn};
+use rayon::prelude::*;
+
+use super::Op;
+use crate::graph::Graph;
+use crate::{Float, Var};
+
+/// Work (multiply–adds) above which a product is split over threads.
+const PARALLEL_WORK: usize = 1 << 20;
+/// Rows per parallel task: fixed, so results never depend on the thread count.
+const ROWS_PER_TASK: usize = 64;
+
+/// `c = alpha · a · b + c`, split by rows of `c` when large and `parallel`.
+pub(crate) fn gemm<T: Float>(
+    parallel: bool,
+    alpha: T,
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+) {
+    let work = a.nrows() * a.ncols() * b.ncols();
+    if parallel && work >= PARALLEL_WORK && a.nrows() > ROWS_PER_TASK {
+        let tasks: Vec<_> = c
+            .axis_chunks_iter_mut(Axis(0), ROWS_PER_TASK)
+            .zip(a.axis_chunks_iter(Axis(0), ROWS_PER_TASK))
+            .collect();
+        tasks.into_par_iter().for_each(|(mut c_rows, a_rows)| {
+            general_mat_mul(alpha, &a_rows, b, T::one(), &mut c_rows);
+        });
+    } else {
+        general_mat_mul(alpha, a, b, T::one(), c);
+    }
+}
+
+/// The operands of a product seen as stacks of matrices `[batch, m, k] @ [batch, k, n]`.
+struct Layout {
+    batch: usize,
+    a_batched: bool,
+    b_batched: bool,
+    m: usize,
+    k: usize,
+    n: usize,
+}
+
+fn layout(a: &[usize], b: &[usize]) -> (Layout, Vec<usize>) {
+    let fail = || -> ! {
+        panic!(
+            "matmul: shapes {a:?} and {b:?} do not fit (inner sizes must agree; batches must match)"
+        )
+    };
+    let (a_batch, m, ka) = match *a {
+        [k] => (None, 1, k),
+        [m, k] => (None, m, k),
+        [batch, m, k] => (Some(batch), m, k),
+        _ => fail(),
+    };
+    let (b_batch, kb, n) = match *b {
+        [k] => (None, k, 1),
+        [k, n] => (None, k, n),
+        [batch, k, n] => (Some(batch), k, n),
+        _ => fail(),
+    };
+    if ka != kb {
+        fail();
+    }
+    let batch = match (a_batch, b_batch) {
+        (Some(x), Some(y)) if x != y => fail(),
+        (Some(x), _) | (None, Some(x)) => x,
+        (None, None) => 1,
+    };
+    let mut shape = Vec::with_capacity(3);
+    if a_batch.is_some() || b_batch.is_some() {
+        shape.push(batch);
+    }
+    if a.len() > 1 {
+        shape.push(m);
+    }
+    if b.len() > 1 {
+        shape.push(n);
+    }
+    let layout = Layout {
+        batch,
+        a_batched: a_batch.is_some(),
+        b_batched: b_batch.is_some(),
+        m,
+        k: ka,
+        n,
+    };
+    (layout, shape)
+}
+
+fn as_stack<'a, T>(
+    view: ArrayViewD<'a, T>,
+    rows: usize,
+    cols: usize,
+) -> ndarray::ArrayView3<'a, T> {
+    let batch = view.len() / (rows * cols).max(1);
+    let view = if view.ndim() == 3 {
+        view
+    } else {
+        view.into_shape_with_order(IxDyn(&[batch, rows, cols]))
+            .expect("contiguous operand")
+    };
+    view.into_dimensionality::<Ix3>().expect("three axes")
+}
+
+impl<T: Float> Graph<T> {
+    /// Matrix product `a @ b`: 2-D × 2-D, 3-D × 3-D (batched), 3-D × 2-D (the matrix
+    /// broadcast over the batch), 2-D × 3-D, and products with a vector on either side.
+    ///
+    /// # Panics
+    /// When the inner sizes or the batch sizes differ, naming both shapes.
+    pub fn matmul(&mut self, a: Var, b: Var) -> Var {
+        let (l, shape) = layout(self.shape(a), self.shape(b));
+        let mut out = self.output_buffer(&shape);
+        out.fill(T::zero());
+        {
+            let va = as_stack(self.value(a), l.m, l.k);
+            let vb = as_stack(self.value(b), l.k, l.n);
+            let mut c = out
+                .view_mut()
+                .into_shape_with_order(IxDyn(&[l.batch, l.m, l.n]))
+                .expect("fresh buffer");
+            let mut c = c
+                .view_mut()
+                .into_dimensionality::<Ix3>()
+                .expect("three axes");
+            for p in 0..l.batch {
+                let ap = va.index_axis(Axis(0), if l.a_batched { p } else { 0 });
+                let bp = vb.index_axis(Axis(0), if l.b_batched { p } else { 0 });
+                gemm(
+                    self.parallel,
+                    T::one(),
+                    &ap,
+                    &bp,
+                    &mut c.index_axis_mut(Axis(0), p),
+                );
+            }
+        }
+        self.push(Op::Matmul(a.0, b.0), out)
+    }
+}
+
+pub(crate) fn backward_matmul<T: Float>(
+    graph: &mut Graph<T>,
+    a: u32,
+    b: u32,
+    upstream: ArrayViewD<'_, T>,
+) {
+    let (a, b) = (a as usize, b as usize);
+    let Graph {
+        values,
+        grads,
+        requires_grad,
+        parallel,
+        ..
+    } = graph;
+    let (va, vb) = (values[a].view(), values[b].view());
+    let (l, _) = layout(va.shape(), vb.shape());
+    let g = as_stack(upstream.view(), l.m, l.n);
+    let (sa, sb) = (as_stack(va.view(), l.m, l.k), as_stack(vb.view(), l.k, l.n));
+    let parallel = *parallel;
+    grads.update(requires_grad, a, va.shape(), |dst, assign| {
+        let mut dst = as_stack_mut(dst, l.m, l.k);
+        if assign {
+            dst.fill(T::zero());
+        }
+        for p in 0..l.batch {
+            let bp = sb.index_axis(Axis(0), if l.b_batched { p } else { 0 });
+            let mut d = dst.index_axis_mut(Axis(0), if l.a_batched { p } else { 0 });
+            gemm(
+                parallel,
+                T::one(),
+                &g.index_axis(Axis(0), p),
+                &bp.t(),
+                &mut d,
+            );
+        }
+    });
+    grads.update(requires_grad, b, vb.shape(), |dst, assign| {
+        let mut dst = as_stack_mut(dst, l.k, l.n);
+        if assign {
+            dst.fill(T::zero());
+        }
+        for p in 0..l.batch {
+            let ap = sa.index_axis(Axis(0), if l.a_batched { p } else { 0 });
+            let mut d = dst.index_axis_mut(Axis(0), if l.b_batched { p } else { 0 });
+            gemm(
+                parallel,
+                T::one(),
+                &ap.t(),
+                &g.index_axis(Axis(0), p),
+                &mut d,
+            );
+        }
+    });
+}
+
+fn as_stack_mut<T>(
+    view: ndarray::ArrayViewMutD<'_, T>,
+    rows: usize,
+    cols: usize,
+) -> ndarray::ArrayViewMut3<'_, T> {
+    let batch = view.len() / (rows * cols).max(1);
+    view.into_shape_with_order(IxDyn(&[batch, rows, cols]))
+        .expect("gradient buffers are contiguous")
+        .into_dimensionality::<Ix3>()
+        .expect("three axes")
+}

@@ -1,0 +1,161 @@
+//! Operations as data: the [`Op`] enum recorded per node, and the backward dispatch.
+//!
+//! Each family keeps its forward constructors (as methods on [`Graph`]) and its
+//! vector–Jacobian products together: [`elementwise`], [`reduce`], [`linalg`],
+//! [`shape`].
+
+pub(crate) mod elementwise;
+pub(crate) mod linalg;
+pub(crate) mod reduce;
+pub(crate) mod shape;
+
+pub use elementwise::{Binary, Unary};
+
+use ndarray::ArrayViewD;
+
+use crate::Float;
+use crate::graph::Graph;
+
+/// A range of [`Graph`]'s side storage of indices.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IndexRange {
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+}
+
+impl IndexRange {
+    pub(crate) fn get(self, indices: &[usize]) -> &[usize] {
+        &indices[self.start..self.start + self.len]
+    }
+}
+
+/// One recorded operation: its inputs (node indices) and attributes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op<T> {
+    /// A parameter, input or constant.
+    Leaf,
+    Unary(u32, Unary<T>),
+    Binary(u32, u32, Binary),
+    Where {
+        mask: u32,
+        a: u32,
+        b: u32,
+    },
+    Matmul(u32, u32),
+    Permute {
+        input: u32,
+        axes: [u8; 8],
+    },
+    Reshape(u32),
+    /// Concatenation of the nodes listed in `inputs` along `axis`.
+    Concat {
+        inputs: IndexRange,
+        axis: usize,
+    },
+    Slice {
+        input: u32,
+        axis: usize,
+        start: usize,
+        step: usize,
+    },
+    /// Rows (along axis 0) picked by index.
+    IndexSelect {
+        input: u32,
+        rows: IndexRange,
+    },
+    /// `out[i, j] = x[i, idx[i, j]]` for 2-D `x`.
+    Gather {
+        input: u32,
+        idx: IndexRange,
+    },
+    Sum {
+        input: u32,
+        axis: Option<usize>,
+    },
+    Mean {
+        input: u32,
+        axis: Option<usize>,
+    },
+    /// Maximum; along an axis `argmax` holds the winning positions.
+    Max {
+        input: u32,
+        axis: Option<usize>,
+        argmax: IndexRange,
+    },
+    Softmax {
+        input: u32,
+        axis: usize,
+    },
+    LogSoftmax {
+        input: u32,
+        axis: usize,
+    },
+    LogSumExp {
+        input: u32,
+        axis: usize,
+    },
+    Norm {
+        input: u32,
+        axis: Option<usize>,
+    },
+    /// A fused operation whose local derivative was computed with its value:
+    /// `grad_input += local ⊙ upstream` (upstream broadcast over trailing axes).
+    Fused {
+        input: u32,
+        local: u32,
+    },
+}
+
+impl<T: Copy> Op<T> {
+    /// Calls `visit` with every node this operation reads.
+    pub(crate) fn for_each_input(&self, indices: &[usize], mut visit: impl FnMut(usize)) {
+        match *self {
+            Op::Leaf => {}
+            Op::Unary(a, _)
+            | Op::Permute { input: a, .. }
+            | Op::Reshape(a)
+            | Op::Slice { input: a, .. }
+            | Op::IndexSelect { input: a, .. }
+            | Op::Gather { input: a, .. }
+            | Op::Sum { input: a, .. }
+            | Op::Mean { input: a, .. }
+            | Op::Max { input: a, .. }
+            | Op::Softmax { input: a, .. }
+            | Op::LogSoftmax { input: a, .. }
+            | Op::LogSumExp { input: a, .. }
+            | Op::Norm { input: a, .. }
+            | Op::Fused { input: a, .. } => visit(a as usize),
+            Op::Binary(a, b, _) | Op::Matmul(a, b) | Op::Where { a, b, .. } => {
+                visit(a as usize);
+                visit(b as usize);
+            }
+            Op::Concat { inputs, .. } => inputs.get(indices).iter().for_each(|&i| visit(i)),
+        }
+    }
+}
+
+/// Propagates `upstream` (the gradient of node `i`) to node `i`'s inputs.
+pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: ArrayViewD<'_, T>) {
+    let op = graph.ops[i];
+    match op {
+        Op::Leaf => {}
+        Op::Unary(a, unary) => elementwise::backward_unary(graph, i, a, unary, upstream),
+        Op::Binary(a, b, binary) => elementwise::backward_binary(graph, a, b, binary, upstream),
+        Op::Where { mask, a, b } => elementwise::backward_where(graph, mask, a, b, upstream),
+        Op::Fused { input, local } => elementwise::backward_fused(graph, input, local, upstream),
+        Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream),
+        Op::Permute { .. }
+        | Op::Reshape(_)
+        | Op::Concat { .. }
+        | Op::Slice { .. }
+        | Op::IndexSelect { .. }
+        | Op::Gather { .. } => shape::backward(graph, op, upstream),
+        Op::Sum { .. }
+        | Op::Mean { .. }
+        | Op::Max { .. }
+        | Op::Softmax { .. }
+        | Op::LogSoftmax { .. }
+        | Op::LogSumExp { .. }
+        | Op::Norm { .. } => reduce::backward(graph, i, op, upstream),
+    }
+}
