@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub use descent_autodiff as autodiff;
+pub use descent_data as data;
 
 /// The names most programs need, in one import.
 pub mod prelude {

@@ -1,0 +1,540 @@
+//! The CSV data-row parser behind [`crate::load_csv`]: chunks, fields, classes, merging.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use descent_autodiff::Float;
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+
+use crate::csv::{ColumnRef, CsvOptions, MissingPolicy, TargetKind, csv_error, empty};
+use crate::dataset::{Dataset, Targets};
+use crate::error::{DataError, Result};
+
+/// Below this many data bytes a file is parsed on one thread.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+/// The size chunks aim for when parsing in parallel.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// What each field of a row is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Skip,
+    Feature(usize),
+    Target,
+}
+
+/// Everything a chunk parser needs to know about the file.
+struct Layout<'a> {
+    file: &'a Path,
+    names: Vec<String>,
+    roles: Vec<Role>,
+    target_column: usize,
+    n_features: usize,
+    classes: bool,
+    fixed_classes: Option<&'a [String]>,
+    options: &'a CsvOptions,
+}
+
+/// One chunk's rows: features row-major, targets, and the chunk's own label dictionary.
+struct Chunk<T> {
+    features: Vec<T>,
+    real: Vec<T>,
+    class_ids: Vec<u32>,
+    labels: Vec<Box<[u8]>>,
+    missing: Vec<(usize, usize)>,
+    rows: usize,
+}
+
+/// The value of one numeric field.
+enum Value<T> {
+    Number(T),
+    Missing,
+    NotNumber,
+    NonFinite,
+}
+
+fn trim(field: &[u8]) -> &[u8] {
+    field.trim_ascii()
+}
+
+fn parse_number<T: Float>(field: &[u8]) -> Option<T> {
+    if std::mem::size_of::<T>() == 4 {
+        fast_float2::parse::<f32, _>(field).ok().map(|v| T::of(v as f64))
+    } else {
+        fast_float2::parse::<f64, _>(field).ok().map(T::of)
+    }
+}
+
+fn value<T: Float>(field: &[u8], options: &CsvOptions) -> Value<T> {
+    let field = trim(field);
+    match parse_number::<T>(field) {
+        Some(v) if v.is_finite() || options.allow_non_finite => Value::Number(v),
+        Some(_) => Value::NonFinite,
+        None if is_missing(field, options) => Value::Missing,
+        None => Value::NotNumber,
+    }
+}
+
+fn is_missing(field: &[u8], options: &CsvOptions) -> bool {
+    field.is_empty() || options.missing_tokens.iter().any(|t| t.as_bytes() == field)
+}
+
+fn text(field: &[u8]) -> String {
+    String::from_utf8_lossy(field).into_owned()
+}
+
+/// Checks a header for repeated names.
+pub(crate) fn check_duplicates(names: &[String], file: &Path, line: u64) -> Result<()> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        if let Some(&first) = seen.get(name.as_str()) {
+            return Err(DataError::DuplicateColumn {
+                file: file.to_path_buf(),
+                line,
+                column: i + 1,
+                first_column: first + 1,
+                name: name.clone(),
+            });
+        }
+        seen.insert(name, i);
+    }
+    Ok(())
+}
+
+fn resolve(column: &ColumnRef, names: &[String], file: &Path, line: u64) -> Result<usize> {
+    match column {
+        ColumnRef::Name(name) => {
+            names.iter().position(|n| n == name).ok_or_else(|| DataError::NoSuchColumn {
+                file: file.to_path_buf(),
+                line,
+                name: name.clone(),
+                available: names.to_vec(),
+            })
+        }
+        ColumnRef::Index(index) if *index < names.len() => Ok(*index),
+        ColumnRef::Index(index) => Err(DataError::ColumnOutOfRange {
+            file: file.to_path_buf(),
+            line,
+            index: *index,
+            count: names.len(),
+        }),
+    }
+}
+
+fn reader(data: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(data)
+}
+
+/// Parses a UTF-8 checked, BOM-stripped, non-blank CSV body into a data set.
+pub(crate) fn parse_dataset<T: Float>(
+    body: &[u8],
+    _bom_len: usize,
+    file: &Path,
+    options: &CsvOptions,
+) -> Result<Dataset<T>> {
+    let mut rdr = reader(body, options.delimiter);
+    let mut record = csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut record).map_err(|e| csv_error(file, e))? {
+        return Err(empty(file));
+    }
+    let header_line = record.position().map_or(1, |p| p.line());
+    let width = record.len();
+    let (names, data_start, first_data_line) = if options.has_header {
+        let names: Vec<String> = record.iter().map(|f| text(f).trim().to_string()).collect();
+        check_duplicates(&names, file, header_line)?;
+        let next = rdr.position();
+        (names, next.byte() as usize, next.line())
+    } else {
+        let names = (1..=width).map(|i| format!("column_{i}")).collect();
+        (names, 0, 1)
+    };
+    if width < 2 {
+        return Err(DataError::FieldCount {
+            file: file.to_path_buf(),
+            line: header_line,
+            expected: 2,
+            found: width,
+        });
+    }
+
+    let target_column = match &options.target {
+        Some(column) => resolve(column, &names, file, header_line)?,
+        None => width - 1,
+    };
+    let mut roles = vec![Role::Skip; width];
+    roles[target_column] = Role::Target;
+    let mut dropped = vec![false; width];
+    for column in &options.drop {
+        dropped[resolve(column, &names, file, header_line)?] = true;
+    }
+    let chosen: Vec<usize> = match &options.select {
+        Some(columns) => {
+            columns.iter().map(|c| resolve(c, &names, file, header_line)).collect::<Result<_>>()?
+        }
+        None => (0..width).collect(),
+    };
+    let mut n_features = 0;
+    for column in chosen {
+        if column != target_column && !dropped[column] && roles[column] == Role::Skip {
+            roles[column] = Role::Feature(n_features);
+            n_features += 1;
+        }
+    }
+
+    let data = &body[data_start..];
+    let classes = match (options.classes.is_some(), options.target_kind) {
+        (true, _) | (_, TargetKind::Classes) => true,
+        (_, TargetKind::Real) => false,
+        (_, TargetKind::Auto) => auto_classes(data, target_column, options),
+    };
+    let layout = Layout {
+        file,
+        names,
+        roles,
+        target_column,
+        n_features,
+        classes,
+        fixed_classes: options.classes.as_deref(),
+        options,
+    };
+
+    let ranges = chunk_ranges(data, options.parallel);
+    let parsed: Vec<Result<Chunk<T>>> = if ranges.len() > 1 {
+        ranges.par_iter().map(|r| parse_chunk(&data[r.clone()], &layout)).collect()
+    } else {
+        ranges.iter().map(|r| parse_chunk(&data[r.clone()], &layout)).collect()
+    };
+    let mut chunks = Vec::with_capacity(parsed.len());
+    for (range, chunk) in ranges.iter().zip(parsed) {
+        match chunk {
+            Ok(chunk) => chunks.push(chunk),
+            Err(error) => {
+                // Chunk lines count from 1; shift them to the file's lines.
+                let before = memchr::memchr_iter(b'\n', &data[..range.start]).count() as u64;
+                return Err(shift_line(error, first_data_line - 1 + before));
+            }
+        }
+    }
+    let rows: usize = chunks.iter().map(|c| c.rows).sum();
+    if rows == 0 {
+        if no_records(data, options) {
+            return Err(DataError::HeaderOnly { file: file.to_path_buf(), line: first_data_line });
+        }
+        return Err(DataError::InvalidArgument {
+            what: format!("rows of {}", file.display()),
+            found: "every row was dropped for a missing value".to_string(),
+            expected: "at least one complete row".to_string(),
+        });
+    }
+    merge(chunks, rows, layout)
+}
+
+/// Whether the data part holds no record at all (only blank lines).
+fn no_records(data: &[u8], options: &CsvOptions) -> bool {
+    let mut rdr = reader(data, options.delimiter);
+    let mut record = csv::ByteRecord::new();
+    !matches!(rdr.read_byte_record(&mut record), Ok(true))
+}
+
+/// Auto target kind: the first present target value decides.
+fn auto_classes(data: &[u8], target: usize, options: &CsvOptions) -> bool {
+    let mut rdr = reader(data, options.delimiter);
+    let mut record = csv::ByteRecord::new();
+    while let Ok(true) = rdr.read_byte_record(&mut record) {
+        if let Some(field) = record.get(target) {
+            let field = trim(field);
+            if !is_missing(field, options) {
+                return parse_number::<f64>(field).is_none();
+            }
+        }
+    }
+    false
+}
+
+/// Splits the data part at line ends into chunks, unless it is small, or has quotes
+/// (a quoted field may hold a line end), or parallel parsing is off.
+fn chunk_ranges(data: &[u8], parallel: bool) -> Vec<std::ops::Range<usize>> {
+    if !parallel || data.len() < PARALLEL_MIN_BYTES || memchr::memchr(b'"', data).is_some() {
+        return vec![0..data.len()];
+    }
+    let mut ranges = Vec::with_capacity(data.len() / CHUNK_BYTES + 1);
+    let mut start = 0;
+    while start < data.len() {
+        let aim = (start + CHUNK_BYTES).min(data.len());
+        let end = match memchr::memchr(b'\n', &data[aim..]) {
+            Some(i) => aim + i + 1,
+            None => data.len(),
+        };
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
+    let options = layout.options;
+    let width = layout.roles.len();
+    let guess = data.len() / (width * 8).max(1);
+    let mut chunk = Chunk {
+        features: Vec::with_capacity(guess * layout.n_features),
+        real: Vec::with_capacity(if layout.classes { 0 } else { guess }),
+        class_ids: Vec::with_capacity(if layout.classes { guess } else { 0 }),
+        labels: Vec::new(),
+        missing: Vec::new(),
+        rows: 0,
+    };
+    let mut lookup: HashMap<Box<[u8]>, u32> = HashMap::new();
+    let mut rdr = reader(data, options.delimiter);
+    let mut record = csv::ByteRecord::new();
+    let file = layout.file;
+    while rdr.read_byte_record(&mut record).map_err(|e| csv_error(file, e))? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != width {
+            return Err(DataError::FieldCount {
+                file: file.to_path_buf(),
+                line,
+                expected: width,
+                found: record.len(),
+            });
+        }
+        let base = chunk.features.len();
+        chunk.features.resize(base + layout.n_features, T::zero());
+        let mut drop_row = false;
+        let missing_before = chunk.missing.len();
+        for (column, field) in record.iter().enumerate() {
+            let role = layout.roles[column];
+            if role == Role::Skip {
+                continue;
+            }
+            let at = |what: &str| (what.to_string(), column + 1, layout.names[column].clone());
+            if role == Role::Target && layout.classes {
+                let label = trim(field);
+                if is_missing(label, options) {
+                    match options.missing {
+                        MissingPolicy::DropRow => drop_row = true,
+                        _ => return Err(missing(file, line, at(""), field, "a class label")),
+                    }
+                    continue;
+                }
+                let id = class_id(label, &mut chunk.labels, &mut lookup);
+                if let Some(known) = layout.fixed_classes {
+                    if !known.iter().any(|k| k.as_bytes() == label) {
+                        return Err(DataError::UnknownClass {
+                            file: file.to_path_buf(),
+                            line,
+                            column: column + 1,
+                            field: layout.names[column].clone(),
+                            label: text(label),
+                            known: known.to_vec(),
+                        });
+                    }
+                }
+                chunk.class_ids.push(id);
+                continue;
+            }
+            let v = match value::<T>(field, options) {
+                Value::Number(v) => v,
+                Value::Missing => {
+                    match (options.missing, role) {
+                        (MissingPolicy::DropRow, _) => drop_row = true,
+                        (MissingPolicy::FillMean, Role::Feature(j)) => {
+                            chunk.missing.push((chunk.rows, j))
+                        }
+                        (MissingPolicy::FillMean, _) => {
+                            return Err(missing(file, line, at(""), field, "a target value"));
+                        }
+                        (MissingPolicy::Error, _) => {
+                            return Err(missing(file, line, at(""), field, "a number"));
+                        }
+                    }
+                    T::zero()
+                }
+                Value::NotNumber => {
+                    return Err(DataError::NotANumber {
+                        file: file.to_path_buf(),
+                        line,
+                        column: column + 1,
+                        field: layout.names[column].clone(),
+                        value: text(field),
+                        expected: if role == Role::Target {
+                            "a number (the target column holds real values; load it as \
+                             classes to use labels)"
+                                .to_string()
+                        } else {
+                            "a number (feature columns must be numeric)".to_string()
+                        },
+                    });
+                }
+                Value::NonFinite => {
+                    return Err(DataError::NonFinite {
+                        file: file.to_path_buf(),
+                        line,
+                        column: column + 1,
+                        field: layout.names[column].clone(),
+                        value: text(field),
+                    });
+                }
+            };
+            match role {
+                Role::Feature(j) => chunk.features[base + j] = v,
+                _ => chunk.real.push(v),
+            }
+        }
+        if drop_row {
+            chunk.features.truncate(base);
+            chunk.missing.truncate(missing_before);
+            let targets = chunk.rows;
+            chunk.real.truncate(targets);
+            chunk.class_ids.truncate(targets);
+        } else {
+            chunk.rows += 1;
+        }
+    }
+    Ok(chunk)
+}
+
+fn missing(
+    file: &Path,
+    line: u64,
+    at: (String, usize, String),
+    field: &[u8],
+    expected: &str,
+) -> DataError {
+    DataError::Missing {
+        file: file.to_path_buf(),
+        line,
+        column: at.1,
+        field: at.2,
+        value: text(field),
+        expected: format!("{expected} (missing values are errors unless the policy says otherwise)"),
+    }
+}
+
+/// The chunk-local id of a label, adding it when new.
+fn class_id(label: &[u8], labels: &mut Vec<Box<[u8]>>, lookup: &mut HashMap<Box<[u8]>, u32>) -> u32 {
+    if labels.len() <= 32 {
+        if let Some(i) = labels.iter().position(|l| &**l == label) {
+            return i as u32;
+        }
+    } else if let Some(&i) = lookup.get(label) {
+        return i;
+    }
+    let id = labels.len() as u32;
+    labels.push(label.into());
+    if labels.len() > 32 {
+        if lookup.is_empty() {
+            for (i, l) in labels.iter().enumerate() {
+                lookup.insert(l.clone(), i as u32);
+            }
+        } else {
+            lookup.insert(label.into(), id);
+        }
+    }
+    id
+}
+
+/// Adds `base` to the line of an error found in a chunk.
+fn shift_line(mut error: DataError, base: u64) -> DataError {
+    match &mut error {
+        DataError::FieldCount { line, .. }
+        | DataError::NotANumber { line, .. }
+        | DataError::NonFinite { line, .. }
+        | DataError::Missing { line, .. }
+        | DataError::UnknownClass { line, .. }
+        | DataError::Record { line, .. } => *line += base,
+        _ => {}
+    }
+    error
+}
+
+/// The class names in their documented order: numeric when all labels are numbers,
+/// byte order otherwise.
+fn order_labels(labels: &mut [Box<[u8]>]) {
+    let numbers: Option<Vec<f64>> = labels.iter().map(|l| parse_number::<f64>(l)).collect();
+    match numbers {
+        Some(_) => labels.sort_by(|a, b| {
+            let (x, y) = (parse_number::<f64>(a).unwrap_or(0.0), parse_number::<f64>(b).unwrap_or(0.0));
+            x.total_cmp(&y).then_with(|| a.cmp(b))
+        }),
+        None => labels.sort(),
+    }
+}
+
+fn merge<T: Float>(chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Result<Dataset<T>> {
+    let d = layout.n_features;
+    let mut features = Vec::with_capacity(rows * d);
+    let mut missing = Vec::new();
+    let mut offset = 0;
+    for chunk in &chunks {
+        features.extend_from_slice(&chunk.features);
+        missing.extend(chunk.missing.iter().map(|&(r, j)| (r + offset, j)));
+        offset += chunk.rows;
+    }
+    if !missing.is_empty() {
+        fill_means(&mut features, d, rows, &missing);
+    }
+    let targets = if layout.classes {
+        let names_bytes: Vec<Box<[u8]>> = match layout.fixed_classes {
+            Some(known) => known.iter().map(|k| k.as_bytes().into()).collect(),
+            None => {
+                let mut all: Vec<Box<[u8]>> =
+                    chunks.iter().flat_map(|c| c.labels.iter().cloned()).collect();
+                all.sort();
+                all.dedup();
+                order_labels(&mut all);
+                all
+            }
+        };
+        let index: HashMap<&[u8], usize> =
+            names_bytes.iter().enumerate().map(|(i, n)| (&**n, i)).collect();
+        let mut indices = Vec::with_capacity(rows);
+        for chunk in &chunks {
+            let remap: Vec<usize> = chunk.labels.iter().map(|l| index[&**l]).collect();
+            indices.extend(chunk.class_ids.iter().map(|&id| remap[id as usize]));
+        }
+        Targets::Classes {
+            indices: Array1::from(indices),
+            names: names_bytes.iter().map(|n| text(n)).collect(),
+        }
+    } else {
+        let mut real = Vec::with_capacity(rows);
+        for chunk in &chunks {
+            real.extend_from_slice(&chunk.real);
+        }
+        Targets::Real(Array1::from(real))
+    };
+    let features = Array2::from_shape_vec((rows, d), features).expect("rows × features values");
+    let mut feature_names = vec![String::new(); d];
+    for (column, role) in layout.roles.iter().enumerate() {
+        if let Role::Feature(j) = role {
+            feature_names[*j] = layout.names[column].clone();
+        }
+    }
+    let target_name = layout.names[layout.target_column].clone();
+    Dataset::new(features, targets, feature_names, target_name)
+}
+
+/// Replaces each missing cell (currently zero) with its column's mean over present cells.
+fn fill_means<T: Float>(features: &mut [T], d: usize, rows: usize, missing: &[(usize, usize)]) {
+    let mut sums = vec![0.0f64; d];
+    for row in features.chunks_exact(d) {
+        for (s, v) in sums.iter_mut().zip(row) {
+            *s += v.as_f64();
+        }
+    }
+    let mut absent = vec![0usize; d];
+    for &(_, j) in missing {
+        absent[j] += 1;
+    }
+    for &(r, j) in missing {
+        let present = rows - absent[j];
+        let mean = if present == 0 { 0.0 } else { sums[j] / present as f64 };
+        features[r * d + j] = T::of(mean);
+    }
+}
+
