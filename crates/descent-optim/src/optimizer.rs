@@ -1,0 +1,257 @@
+//! The [`Optimizer`] trait and [`OptimizerState`], the per-parameter state every update rule keeps.
+
+use std::collections::BTreeMap;
+
+use descent_autodiff::Float;
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn};
+use serde::{Deserialize, Serialize};
+
+use crate::OptimError;
+
+/// One update rule stepping a fixed, ordered list of parameters.
+///
+/// The optimizer owns its per-parameter state (moments, accumulators), created lazily on
+/// the first [`step`](Optimizer::step) in the order of `params`. The hyperparameters
+/// (the algorithm), the state and the learning rate are kept apart: the learning rate
+/// is an argument of every step, so that a schedule can drive it, and the state can be
+/// saved and restored with [`state`](Optimizer::state) and
+/// [`load_state`](Optimizer::load_state) so that a resumed run continues bit for bit.
+///
+/// # Example
+///
+/// ```
+/// use descent_optim::{Adam, AdamConfig, Optimizer};
+/// use ndarray::{ArrayD, IxDyn};
+///
+/// // Minimise f(w) = (w - 3)^2 / 2, whose gradient is w - 3.
+/// let mut w = ArrayD::from_elem(IxDyn(&[1]), 0.0_f64);
+/// let mut adam = Adam::new(AdamConfig::default());
+/// for _ in 0..2000 {
+///     let grad = w.mapv(|w| w - 3.0);
+///     adam.step(&mut [w.view_mut()], &[grad.view()], 0.01).unwrap();
+/// }
+/// assert!((w[0] - 3.0).abs() < 1e-3);
+/// assert_eq!(adam.state().step, 2000);
+/// ```
+pub trait Optimizer<T: Float> {
+    /// The update rule's name, as in configuration files (`"adam"`).
+    fn name(&self) -> &'static str;
+
+    /// Updates every parameter in place from its gradient at the given learning rate.
+    ///
+    /// # Errors
+    ///
+    /// [`OptimError::GradCount`] or [`OptimError::GradShape`] when the gradients do not
+    /// fit the parameters; [`OptimError::ParamCount`] or [`OptimError::ParamShape`] when
+    /// the parameters differ from those the state was created for. Nothing is updated
+    /// when an error is returned.
+    fn step(
+        &mut self,
+        params: &mut [ArrayViewMutD<'_, T>],
+        grads: &[ArrayViewD<'_, T>],
+        learning_rate: T,
+    ) -> Result<(), OptimError>;
+
+    /// The state: the step count and every per-parameter buffer.
+    fn state(&self) -> &OptimizerState<T>;
+
+    /// Replaces the state with one saved earlier by the same kind of optimizer.
+    ///
+    /// # Errors
+    ///
+    /// [`OptimError::StateMismatch`] when the state belongs to another optimizer, holds
+    /// other buffers than this configuration uses, or is internally inconsistent.
+    fn load_state(&mut self, state: OptimizerState<T>) -> Result<(), OptimError>;
+
+    /// Forgets all state, as if no step had been taken.
+    fn reset(&mut self);
+}
+
+/// The saved state of an optimizer: its step count, its scalars and, per parameter, one
+/// array per named buffer (PyTorch's names: `exp_avg`, `exp_avg_sq`, `momentum_buffer`, ...).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "T: Serialize", deserialize = "T: Deserialize<'de>"))]
+pub struct OptimizerState<T> {
+    /// The name of the optimizer that wrote it.
+    pub optimizer: String,
+    /// Steps taken so far (PyTorch's `state["step"]`).
+    pub step: u64,
+    /// The names of the buffers each parameter holds, in order.
+    pub buffers: Vec<String>,
+    /// Scalars shared by all parameters (NAdam's `mu_product`).
+    pub scalars: BTreeMap<String, f64>,
+    /// The parameters' shapes, in order.
+    pub shapes: Vec<Vec<usize>>,
+    /// Per parameter, one array per entry of `buffers`.
+    pub params: Vec<Vec<ArrayD<T>>>,
+}
+
+impl<T: Float> OptimizerState<T> {
+    /// An empty state for `optimizer` with the given buffer names.
+    pub fn new(optimizer: &str, buffers: &[&str]) -> Self {
+        Self {
+            optimizer: optimizer.to_string(),
+            step: 0,
+            buffers: buffers.iter().map(|b| b.to_string()).collect(),
+            scalars: BTreeMap::new(),
+            shapes: Vec::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Checks the gradients against the parameters and the parameters against the state,
+    /// creating the buffers on the first step with `init(buffer_index, shape)`.
+    pub(crate) fn prepare(
+        &mut self,
+        optimizer: &'static str,
+        params: &[ArrayViewMutD<'_, T>],
+        grads: &[ArrayViewD<'_, T>],
+        init: impl Fn(usize, &[usize]) -> ArrayD<T>,
+    ) -> Result<(), OptimError> {
+        check_grads(optimizer, params, grads)?;
+        if self.step == 0 && self.shapes.is_empty() {
+            self.shapes = params.iter().map(|p| p.shape().to_vec()).collect();
+            self.params = self
+                .shapes
+                .iter()
+                .map(|shape| (0..self.buffers.len()).map(|b| init(b, shape)).collect())
+                .collect();
+            return Ok(());
+        }
+        if params.len() != self.shapes.len() {
+            return Err(OptimError::ParamCount {
+                optimizer,
+                expected: self.shapes.len(),
+                got: params.len(),
+            });
+        }
+        for (index, (p, shape)) in params.iter().zip(&self.shapes).enumerate() {
+            if p.shape() != shape.as_slice() {
+                return Err(OptimError::ParamShape {
+                    optimizer,
+                    index,
+                    expected: shape.clone(),
+                    got: p.shape().to_vec(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces `self` by `state` after checking that it fits (same optimizer and buffers,
+    /// consistent shapes).
+    pub(crate) fn replace(
+        &mut self,
+        optimizer: &'static str,
+        state: OptimizerState<T>,
+    ) -> Result<(), OptimError> {
+        let mismatch = |reason: String| Err(OptimError::StateMismatch { optimizer, reason });
+        if state.optimizer != optimizer {
+            return mismatch(format!("it was saved by `{}`", state.optimizer));
+        }
+        if state.buffers != self.buffers {
+            return mismatch(format!(
+                "it holds the buffers {:?} but this configuration uses {:?}",
+                state.buffers, self.buffers
+            ));
+        }
+        let keys: Vec<&String> = state.scalars.keys().collect();
+        let want: Vec<&String> = self.scalars.keys().collect();
+        if keys != want {
+            return mismatch(format!(
+                "it holds the scalars {keys:?} but {want:?} are needed"
+            ));
+        }
+        if state.params.len() != state.shapes.len() {
+            return mismatch(format!(
+                "{} shapes but {} parameter entries",
+                state.shapes.len(),
+                state.params.len()
+            ));
+        }
+        for (index, (buffers, shape)) in state.params.iter().zip(&state.shapes).enumerate() {
+            if buffers.len() != state.buffers.len() {
+                return mismatch(format!("parameter {index} holds {} buffers", buffers.len()));
+            }
+            if let Some(bad) = buffers.iter().position(|b| b.shape() != shape.as_slice()) {
+                return mismatch(format!(
+                    "buffer `{}` of parameter {index} has shape {:?}, not {shape:?}",
+                    state.buffers[bad],
+                    buffers[bad].shape()
+                ));
+            }
+        }
+        *self = state;
+        Ok(())
+    }
+
+    /// Back to the state before the first step (scalars reset to `scalars`).
+    pub(crate) fn clear(&mut self, scalars: &[(&str, f64)]) {
+        self.step = 0;
+        self.shapes.clear();
+        self.params.clear();
+        self.scalars = scalars.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    }
+}
+
+/// Checks that there is one gradient per parameter, of the parameter's shape.
+pub(crate) fn check_grads<T>(
+    optimizer: &'static str,
+    params: &[ArrayViewMutD<'_, T>],
+    grads: &[ArrayViewD<'_, T>],
+) -> Result<(), OptimError> {
+    if params.len() != grads.len() {
+        return Err(OptimError::GradCount {
+            optimizer,
+            params: params.len(),
+            grads: grads.len(),
+        });
+    }
+    for (index, (p, g)) in params.iter().zip(grads).enumerate() {
+        if p.shape() != g.shape() {
+            return Err(OptimError::GradShape {
+                optimizer,
+                index,
+                param: p.shape().to_vec(),
+                grad: g.shape().to_vec(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A zero buffer of the given shape.
+pub(crate) fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
+    ArrayD::zeros(IxDyn(shape))
+}
+
+/// PyTorch's `lerp(start, end, weight)`, with its two-branch formula for accuracy:
+/// `start + weight·(end − start)` when `|weight| < 0.5`, else `end − (end − start)·(1 − weight)`.
+#[inline(always)]
+pub fn lerp<T: Float>(start: T, end: T, weight: T) -> T {
+    if weight.abs() < T::of(0.5) {
+        start + weight * (end - start)
+    } else {
+        end - (end - start) * (T::one() - weight)
+    }
+}
+
+/// Checks that a hyperparameter lies in a range, naming it in the error.
+pub(crate) fn check_range(
+    item: &'static str,
+    name: &'static str,
+    value: f64,
+    ok: bool,
+    reason: &'static str,
+) -> Result<(), OptimError> {
+    if ok && !value.is_nan() {
+        Ok(())
+    } else {
+        Err(OptimError::InvalidHyperparameter {
+            item,
+            name,
+            value,
+            reason,
+        })
+    }
+}
