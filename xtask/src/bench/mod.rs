@@ -4,6 +4,8 @@
 //! workload runs once as a warm-up, then at least three timed times; it prints one
 //! JSON line (the BENCHMARKS.md output format) with the median of the timed runs.
 
+mod autodiff;
+
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
 
@@ -34,7 +36,16 @@ pub struct Measurement {
 }
 
 /// Every workload this build knows, in BENCHMARKS.md order.
-const WORKLOADS: &[Workload] = &[];
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "autodiff-rosenbrock",
+        run: autodiff::rosenbrock_workload,
+    },
+    Workload {
+        name: "autodiff-deep-chain",
+        run: autodiff::deep_chain_workload,
+    },
+];
 
 /// Runs the named workloads (all when none are named) and prints their JSON lines.
 pub fn run(args: &[String]) -> Result<()> {
@@ -46,7 +57,10 @@ pub fn run(args: &[String]) -> Result<()> {
             bail!("unknown workload `{name}`; known: {}", known.join(", "));
         }
     }
-    let settings = Settings { quick, repetitions: 3 };
+    let settings = Settings {
+        quick,
+        repetitions: 3,
+    };
     for workload in WORKLOADS {
         if !names.is_empty() && !names.iter().any(|n| *n == workload.name) {
             continue;

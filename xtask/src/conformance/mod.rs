@@ -7,6 +7,8 @@
 
 mod json;
 mod ops;
+mod optimizers;
+mod schedulers;
 mod second_order;
 mod seed;
 
@@ -17,6 +19,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 pub use json::*;
+pub use second_order::rosenbrock;
 
 /// The outcome of every case run so far.
 #[derive(Default)]
@@ -80,6 +83,10 @@ fn run_file(path: &Path, report: &mut Report) -> Result<()> {
     println!("# {}", path.display());
     if has("op") {
         ops::run(&file, report)
+    } else if has("scheduler") {
+        schedulers::run(&file, report)
+    } else if has("optimizer") {
+        optimizers::run(&file, report)
     } else if has("variables") {
         seed::run(&file, report)
     } else {
