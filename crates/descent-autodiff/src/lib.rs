@@ -18,11 +18,15 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod dual;
+pub mod finite_difference;
 mod float;
 mod graph;
 mod ops;
+pub mod second_order;
 mod sugar;
 
+pub use dual::Dual;
 pub use float::Float;
 pub use graph::{Graph, Var};
 pub use ops::elementwise::sigmoid;
