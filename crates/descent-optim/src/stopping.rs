@@ -50,7 +50,7 @@ impl StopReason {
 /// ```
 /// use descent_optim::{StopReason, StoppingRules};
 ///
-/// let mut rules = StoppingRules { max_steps: Some(100), grad_tol: Some(1e-3), ..Default::default() };
+/// let mut rules = StoppingRules::default().with_max_steps(100).with_grad_tol(1e-3);
 /// assert_eq!(rules.check(1, 10.0, 1.0), None);
 /// assert_eq!(rules.check(2, 9.0, 1e-4), Some(StopReason::GradientSmall { step: 2, grad_norm: 1e-4 }));
 /// assert!(rules.check(3, f64::NAN, 1.0).unwrap().diverged());
@@ -93,6 +93,31 @@ impl Default for StoppingRules {
 }
 
 impl StoppingRules {
+    /// Stops after `max_steps` steps.
+    pub fn with_max_steps(mut self, max_steps: u64) -> Self {
+        self.max_steps = Some(max_steps);
+        self
+    }
+
+    /// Stops when the gradient norm is at most `tol`.
+    pub fn with_grad_tol(mut self, tol: f64) -> Self {
+        self.grad_tol = Some(tol);
+        self
+    }
+
+    /// Stops when the loss changes by less than `tol` for `patience` consecutive steps.
+    pub fn with_loss_tol(mut self, tol: f64, patience: u32) -> Self {
+        self.loss_tol = Some(tol);
+        self.patience = patience;
+        self
+    }
+
+    /// Sets (or, with `None`, removes) the divergence factor.
+    pub fn with_divergence_factor(mut self, factor: Option<f64>) -> Self {
+        self.divergence_factor = factor;
+        self
+    }
+
     /// The budget in steps for `epochs` epochs of `steps_per_epoch` steps each.
     pub fn with_epochs(mut self, epochs: u64, steps_per_epoch: u64) -> Self {
         self.max_steps = Some(epochs * steps_per_epoch);

@@ -10,6 +10,7 @@ mod ops;
 mod optimizers;
 mod schedulers;
 mod second_order;
+mod schedulers;
 mod seed;
 
 use std::path::{Path, PathBuf};
