@@ -10,7 +10,6 @@ mod ops;
 mod optimizers;
 mod schedulers;
 mod second_order;
-mod schedulers;
 mod seed;
 
 use std::path::{Path, PathBuf};
