@@ -1,0 +1,82 @@
+//! The fully connected layer `y = x W + b`.
+
+use descent_autodiff::{Float, Graph, Var};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::{Init, NnError, ParamSet};
+
+/// A fully connected layer from `inputs` to `outputs` features: `y = x W + b`.
+///
+/// Its weight has shape `[inputs, outputs]` (the transpose of PyTorch's
+/// `nn.Linear.weight`, so that `x W` needs no transpose) and its bias `[outputs]`.
+/// The layer holds the indices of its parameters in a [`ParamSet`], which the model
+/// owns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Linear {
+    /// Input features.
+    pub inputs: usize,
+    /// Output features.
+    pub outputs: usize,
+    weight: usize,
+    bias: Option<usize>,
+}
+
+impl Linear {
+    /// Adds the layer's parameters, named `{prefix}.weight` and `{prefix}.bias`, to
+    /// `params`, drawn by `init` from `rng`.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidModel`] when a size is 0.
+    pub fn new<T: Float>(
+        params: &mut ParamSet<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        bias: bool,
+        init: Init,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self, NnError> {
+        if inputs == 0 || outputs == 0 {
+            return Err(NnError::InvalidModel {
+                reason: format!("{prefix}: a linear layer of {inputs} → {outputs} features"),
+            });
+        }
+        let weight = params.push(
+            format!("{prefix}.weight"),
+            init.weight(inputs, outputs, rng),
+        );
+        let bias =
+            bias.then(|| params.push(format!("{prefix}.bias"), init.bias(inputs, outputs, rng)));
+        Ok(Linear {
+            inputs,
+            outputs,
+            weight,
+            bias,
+        })
+    }
+
+    /// The index of the weight in the model's parameter set.
+    pub fn weight_index(&self) -> usize {
+        self.weight
+    }
+
+    /// The index of the bias, if the layer has one.
+    pub fn bias_index(&self) -> Option<usize> {
+        self.bias
+    }
+
+    /// `x W + b` for `x` of shape `[rows, inputs]`; the parameters enter the graph as
+    /// shared leaves.
+    pub fn forward<T: Float>(&self, params: &ParamSet<T>, graph: &mut Graph<T>, x: Var) -> Var {
+        let w = params.leaf(graph, self.weight);
+        let product = graph.matmul(x, w);
+        match self.bias {
+            Some(bias) => {
+                let b = params.leaf(graph, bias);
+                graph.add(product, b)
+            }
+            None => product,
+        }
+    }
+}
