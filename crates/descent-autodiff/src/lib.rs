@@ -25,6 +25,7 @@ mod graph;
 mod ops;
 pub mod second_order;
 mod sugar;
+pub mod symbolic;
 
 pub use dual::Dual;
 pub use float::Float;
