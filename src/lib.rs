@@ -5,6 +5,7 @@
 
 pub use descent_autodiff as autodiff;
 pub use descent_data as data;
+pub use descent_loss as loss;
 
 /// The names most programs need, in one import.
 pub mod prelude {

@@ -6,6 +6,7 @@
 //! cannot be run is recorded as a failure with the reason, never skipped.
 
 mod json;
+mod losses;
 mod ops;
 mod optimizers;
 mod schedulers;
@@ -87,6 +88,8 @@ fn run_file(path: &Path, report: &mut Report) -> Result<()> {
         schedulers::run(&file, report)
     } else if has("optimizer") {
         optimizers::run(&file, report)
+    } else if has("loss") {
+        losses::run(&file, report)
     } else if has("variables") {
         seed::run(&file, report)
     } else {
