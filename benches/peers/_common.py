@@ -23,13 +23,15 @@ from typing import Callable
 
 
 def parse_args(extra: Callable[[argparse.ArgumentParser], None] | None = None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    doc = sys.modules["__main__"].__doc__ or __doc__
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test in seconds")
     p.add_argument("--threads", type=int, default=0, help="threads per implementation (default: all cores)")
     p.add_argument("--runs", type=int, default=3, help="timed runs after the warm-up; the median is reported")
     p.add_argument("--only", default="", help="comma-separated substrings of 'workload/impl' to run")
     p.add_argument("--impl", default="", help=argparse.SUPPRESS)  # internal: run one entry in-process
     p.add_argument("--list", action="store_true", help="list the entries and exit")
+    p.add_argument("--table", action="store_true", help="sweep.py: print the per-run final loss table to stderr")
     if extra:
         extra(p)
     args = p.parse_args()
@@ -116,6 +118,11 @@ class Entry:
         return f"{self.workload}/{self.impl}"
 
 
+def selected(args, key: str) -> bool:
+    pats = [p for p in args.only.split(",") if p]
+    return not pats or any(p in key for p in pats)
+
+
 def main(script: str, entries: list[Entry], args) -> None:
     if args.list:
         for e in entries:
@@ -125,10 +132,9 @@ def main(script: str, entries: list[Entry], args) -> None:
         (entry,) = [e for e in entries if e.key == args.impl]
         entry.fn(args)
         return
-    pats = [p for p in args.only.split(",") if p]
     failed = []
     for e in entries:
-        if pats and not any(p in e.key for p in pats):
+        if not selected(args, e.key):
             continue
         if not e.threads(args.threads):
             continue
