@@ -126,7 +126,7 @@ impl<T: Float> Optimizer<T> for Adadelta<T> {
                     let std = (*v + eps).sqrt();
                     let delta = (*acc + eps).sqrt() / std * g;
                     *acc = *acc * rho + one_minus_rho * delta * delta;
-                    *p = *p + neg_lr * delta;
+                    *p += neg_lr * delta;
                 });
         }
         Ok(())

@@ -129,8 +129,8 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             Zip::from(p).and(g).and(sum).for_each(|p, &g, sum| {
                 let g = sign * g;
                 let g = if decay { g + wd * *p } else { g };
-                *sum = *sum + g * g;
-                *p = *p + neg_clr * g / (sum.sqrt() + eps);
+                *sum += g * g;
+                *p += neg_clr * g / (sum.sqrt() + eps);
             });
         }
         Ok(())

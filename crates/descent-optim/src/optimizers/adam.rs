@@ -179,7 +179,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let prep = move |p: &mut T, g: T| {
             let g = sign * g;
             if decoupled {
-                *p = *p * wd;
+                *p *= wd;
             }
             if coupled { g + l2 * *p } else { g }
         };
@@ -190,7 +190,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                     *m = lerp(*m, g, one_minus_b1);
                     *v = *v * beta2 + one_minus_b2 * g * g;
                     let denom = v.sqrt() / bc2_sqrt + eps;
-                    *p = *p + neg_step * *m / denom;
+                    *p += neg_step * *m / denom;
                 }),
                 [m, v, vmax] => {
                     Zip::from(p)
@@ -204,7 +204,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                             *v = *v * beta2 + one_minus_b2 * g * g;
                             *vmax = vmax.max(*v);
                             let denom = vmax.sqrt() / bc2_sqrt + eps;
-                            *p = *p + neg_step * *m / denom;
+                            *p += neg_step * *m / denom;
                         })
                 }
                 _ => unreachable!("the buffers are created from the same configuration"),

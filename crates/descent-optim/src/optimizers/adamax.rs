@@ -112,7 +112,7 @@ impl<T: Float> Optimizer<T> for Adamax<T> {
                 let g = if decay { g + wd * *p } else { g };
                 *m = lerp(*m, g, one_minus_b1);
                 *u = (*u * beta2).max(g.abs() + eps);
-                *p = *p + neg_clr * *m / *u;
+                *p += neg_clr * *m / *u;
             });
         }
         Ok(())

@@ -156,7 +156,7 @@ impl<T: Float> Backtracking<T> {
                     evaluations,
                 };
             }
-            t = t * shrink;
+            t *= shrink;
         }
         BacktrackingStep {
             loss,

@@ -275,7 +275,7 @@ impl<T: Float> Lbfgs<T> {
                     let neg = -al[i];
                     q.iter_mut()
                         .zip(&st.old_dirs[i])
-                        .for_each(|(q, &y)| *q = *q + neg * y);
+                        .for_each(|(q, &y)| *q += neg * y);
                 }
                 let h = st.h_diag;
                 st.d = q.iter().map(|&q| q * h).collect();
@@ -284,7 +284,7 @@ impl<T: Float> Lbfgs<T> {
                     let alpha = al[i] - be_i;
                     st.d.iter_mut()
                         .zip(&st.old_stps[i])
-                        .for_each(|(d, &s)| *d = *d + alpha * s);
+                        .for_each(|(d, &s)| *d += alpha * s);
                 }
             }
             st.prev_flat_grad.clone_from(&flat_grad);
@@ -319,11 +319,11 @@ impl<T: Float> Lbfgs<T> {
                 flat_grad = g_new;
                 st.t = t;
                 ls_func_evals = evals;
-                x.iter_mut().zip(&st.d).for_each(|(x, &d)| *x = *x + t * d);
+                x.iter_mut().zip(&st.d).for_each(|(x, &d)| *x += t * d);
                 opt_cond = max_abs(&flat_grad) <= tol_grad;
             } else {
                 let t = st.t;
-                x.iter_mut().zip(&st.d).for_each(|(x, &d)| *x = *x + t * d);
+                x.iter_mut().zip(&st.d).for_each(|(x, &d)| *x += t * d);
                 if n_iter != c.max_iter {
                     loss = objective(x, &mut flat_grad);
                     opt_cond = max_abs(&flat_grad) <= tol_grad;

@@ -140,14 +140,14 @@ impl<T: Float> Optimizer<T> for Nadam<T> {
             Zip::from(p).and(g).and(m).and(v).for_each(|p, &g, m, v| {
                 let g = sign * g;
                 if decoupled {
-                    *p = *p * shrink;
+                    *p *= shrink;
                 }
                 let g = if coupled { g + l2 * *p } else { g };
                 *m = lerp(*m, g, one_minus_b1);
                 *v = *v * beta2 + one_minus_b2 * g * g;
                 let denom = (*v / bc2).sqrt() + eps;
-                *p = *p + coef_g * g / denom;
-                *p = *p + coef_m * *m / denom;
+                *p += coef_g * g / denom;
+                *p += coef_m * *m / denom;
             });
         }
         Ok(())

@@ -128,7 +128,7 @@ impl<T: Float> Optimizer<T> for Radam<T> {
             Zip::from(p).and(g).and(m).and(v).for_each(|p, &g, m, v| {
                 let g = sign * g;
                 if decoupled {
-                    *p = *p * shrink;
+                    *p *= shrink;
                 }
                 let g = if coupled { g + l2 * *p } else { g };
                 *m = lerp(*m, g, one_minus_b1);

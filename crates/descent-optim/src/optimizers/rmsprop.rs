@@ -148,7 +148,7 @@ impl<T: Float> Optimizer<T> for Rmsprop<T> {
                     let g = prep(*p, g);
                     *v = *v * alpha + one_minus_alpha * g * g;
                     let avg = v.sqrt() + eps;
-                    *p = *p + neg_lr * g / avg;
+                    *p += neg_lr * g / avg;
                 }),
                 (true, false, [v, buf]) => {
                     Zip::from(p)
@@ -160,7 +160,7 @@ impl<T: Float> Optimizer<T> for Rmsprop<T> {
                             *v = *v * alpha + one_minus_alpha * g * g;
                             let avg = v.sqrt() + eps;
                             *buf = *buf * momentum + g / avg;
-                            *p = *p + neg_lr * *buf;
+                            *p += neg_lr * *buf;
                         })
                 }
                 (false, true, [v, ga]) => {
@@ -169,7 +169,7 @@ impl<T: Float> Optimizer<T> for Rmsprop<T> {
                         *v = *v * alpha + one_minus_alpha * g * g;
                         *ga = lerp(*ga, g, one_minus_alpha);
                         let avg = (*v - *ga * *ga).sqrt() + eps;
-                        *p = *p + neg_lr * g / avg;
+                        *p += neg_lr * g / avg;
                     })
                 }
                 (true, true, [v, buf, ga]) => {
@@ -184,7 +184,7 @@ impl<T: Float> Optimizer<T> for Rmsprop<T> {
                             *ga = lerp(*ga, g, one_minus_alpha);
                             let avg = (*v - *ga * *ga).sqrt() + eps;
                             *buf = *buf * momentum + g / avg;
-                            *p = *p + neg_lr * *buf;
+                            *p += neg_lr * *buf;
                         })
                 }
                 _ => unreachable!("the buffers are created from the same configuration"),

@@ -146,7 +146,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 let g = decayed(*p, g);
                 *buf = if first { g } else { *buf * momentum + keep * g };
                 let g = if nesterov { g + momentum * *buf } else { *buf };
-                *p = *p + neg_lr * g;
+                *p += neg_lr * g;
             });
         }
         Ok(())
