@@ -112,7 +112,9 @@ pub fn compile<T: Float>(
                 Func::Tanh => graph.tanh(x),
                 Func::Sigmoid => graph.sigmoid(x),
                 Func::Relu => graph.relu(x),
-                Func::Softplus => graph.softplus(x, T::one(), T::of(20.0)),
+                // Above 40, ln(1 + e^x) and x differ by e^-40, below an f64 ulp of x (PyTorch's
+                // default threshold, 20, would be off by 2e-9).
+                Func::Softplus => graph.softplus(x, T::one(), T::of(40.0)),
                 Func::Sign | Func::Step => {
                     let values: ArrayD<T> = graph
                         .value(x)

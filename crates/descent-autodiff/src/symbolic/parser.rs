@@ -1,11 +1,12 @@
 //! Reading expression text into an [`Expr`] by recursive descent.
 //!
 //! The grammar, loosest binding first (`^` is right-associative and binds tighter
-//! than unary minus, so `-x^2` is `-(x^2)` and `2^-1` is `1/2`):
+//! than a leading minus, which negates the whole product: `-x^2` is `-(x^2)`, `-a/b`
+//! is `-(a/b)`, and `2^-1` is `1/2`):
 //!
 //! ```text
 //! sum     = product (("+" | "-") product)*
-//! product = unary (("*" | "/") unary)*
+//! product = ("-" | "+") product | power (("*" | "/") unary)*
 //! unary   = ("-" | "+") unary | power
 //! power   = atom ("^" unary)?
 //! atom    = number | name | name "(" sum ("," sum)* ")" | "(" sum ")"
@@ -83,7 +84,7 @@ impl Parser<'_> {
                 }
                 Token::Minus => {
                     self.next();
-                    terms.push(-self.product()?);
+                    terms.push(negate(self.product()?));
                 }
                 _ => break,
             }
@@ -95,8 +96,20 @@ impl Parser<'_> {
         })
     }
 
+    /// A product; a leading sign applies to the whole of it, so `-a/b` is `-(a/b)`.
     fn product(&mut self) -> Result<Expr, SymbolicError> {
-        let mut factors = vec![self.unary()?];
+        match self.peek().token {
+            Token::Minus => {
+                self.next();
+                return Ok(negate(self.product()?));
+            }
+            Token::Plus => {
+                self.next();
+                return self.product();
+            }
+            _ => {}
+        }
+        let mut factors = vec![self.power()?];
         loop {
             match self.peek().token {
                 Token::Star => {
@@ -117,15 +130,12 @@ impl Parser<'_> {
         })
     }
 
+    /// A signed power: an operand after `*`, `/` or `^` (`2*-x`, `x^-1`).
     fn unary(&mut self) -> Result<Expr, SymbolicError> {
         match self.peek().token {
             Token::Minus => {
                 self.next();
-                let operand = self.unary()?;
-                Ok(match operand {
-                    Expr::Num(n) => Expr::Num(-n),
-                    other => -other,
-                })
+                Ok(negate(self.unary()?))
             }
             Token::Plus => {
                 self.next();
@@ -215,6 +225,14 @@ impl Parser<'_> {
                 Expr::Num(Number::Rational(1, 2)),
             ),
         })
+    }
+}
+
+/// `-e`, folded into a number literal.
+fn negate(e: Expr) -> Expr {
+    match e {
+        Expr::Num(n) => Expr::Num(-n),
+        other => -other,
     }
 }
 
