@@ -252,7 +252,8 @@ mod tests {
             parse("2^-1").unwrap(),
             Expr::pow(Expr::int(2), Expr::int(-1))
         );
-        assert_eq!(parse("x - 1").unwrap(), Expr::Add(vec![x(), -Expr::int(1)]));
+        assert_eq!(parse("x - 1").unwrap(), Expr::Add(vec![x(), Expr::int(-1)]));
+        assert_eq!(parse("-a/b").unwrap(), -parse("a/b").unwrap());
         assert_eq!(parse("x ** 2").unwrap(), parse("x^2").unwrap());
         assert_eq!(parse("(x)").unwrap(), x());
     }
