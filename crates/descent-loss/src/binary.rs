@@ -9,7 +9,7 @@ use crate::reduction::{
     Reduce, check_range, check_weight_length, elementwise, target_shape, weight_view,
 };
 use crate::regression::numel;
-use crate::{LossError, Reduction, Target};
+use crate::{LossError, Operand, Reduction, Target};
 
 /// PyTorch's `EPSILON` in the backward of `binary_cross_entropy`: `float32(1e-12)`.
 const BCE_EPSILON: f64 = 1e-12_f32 as f64;
@@ -75,10 +75,14 @@ impl Bce {
                 target: shapes.1,
             }
         };
-        check_range(graph.value(input), (0.0, 1.0), domain_error("input"))?;
+        check_range(graph.value(input), (0.0, 1.0), domain_error(Operand::Input))?;
         match target {
-            Target::Var(var) => check_range(graph.value(var), (0.0, 1.0), domain_error("target"))?,
-            Target::View(ref view) => check_range(view.view(), (0.0, 1.0), domain_error("target"))?,
+            Target::Var(var) => {
+                check_range(graph.value(var), (0.0, 1.0), domain_error(Operand::Target))?
+            }
+            Target::View(ref view) => {
+                check_range(view.view(), (0.0, 1.0), domain_error(Operand::Target))?
+            }
             Target::Classes(_) => {}
         }
         let (one, floor, epsilon) = (T::one(), T::of(-100.0), T::of(BCE_EPSILON));
@@ -216,7 +220,7 @@ mod tests {
         assert!(matches!(
             error,
             LossError::OutOfDomain {
-                operand: "target",
+                operand: Operand::Target,
                 value: -0.5,
                 ..
             }

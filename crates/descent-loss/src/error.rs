@@ -83,8 +83,8 @@ pub enum LossError {
     OutOfDomain {
         /// The loss's name.
         loss: &'static str,
-        /// `"input"` or `"target"`.
-        operand: &'static str,
+        /// Which operand holds the value.
+        operand: Operand,
         /// The offending element's index.
         index: Vec<usize>,
         /// The offending value.
@@ -145,4 +145,22 @@ pub enum LossError {
         /// The input's shape.
         input: Vec<usize>,
     },
+}
+
+/// The operand of a loss that an error points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// The prediction.
+    Input,
+    /// The target.
+    Target,
+}
+
+impl std::fmt::Display for Operand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Operand::Input => "input",
+            Operand::Target => "target",
+        })
+    }
 }

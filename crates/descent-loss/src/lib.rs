@@ -56,7 +56,7 @@ pub use binary::{Bce, BceWithLogits};
 pub use classification::{CrossEntropy, MultiMargin, Nll};
 pub use config::LossConfig;
 pub use distribution::{KlDiv, KlReduction, PoissonNll};
-pub use error::LossError;
+pub use error::{LossError, Operand};
 pub use reduction::Reduction;
 pub use regression::{Huber, L1, Mse, SmoothL1};
 pub use target::Target;
