@@ -47,7 +47,26 @@ pub trait Model<T: Float> {
     /// # Panics
     /// If `x` does not have the model's number of inputs as its last axis (the graph's
     /// shape check names the operation and both shapes).
-    fn forward(&self, graph: &mut Graph<T>, x: Var) -> Var;
+    fn forward(&self, graph: &mut Graph<T>, x: Var) -> Var {
+        let vars: Vec<Var> = (0..self.params().len())
+            .map(|i| self.params().leaf(graph, i))
+            .collect();
+        self.forward_with(graph, &vars, x)
+    }
+
+    /// The output for `x` given the parameters' leaves already in the graph (`vars`,
+    /// one per parameter in order, as [`ParamSet::leaves`] makes them): the form a
+    /// training loop uses, since it needs the leaves to read their gradients.
+    ///
+    /// # Panics
+    /// As [`Model::forward`], and if `vars` has fewer entries than the model has
+    /// parameters.
+    fn forward_with(&self, graph: &mut Graph<T>, vars: &[Var], x: Var) -> Var;
+
+    /// The number of input features the model takes, when it is fixed.
+    fn inputs(&self) -> Option<usize> {
+        None
+    }
 
     /// The parameters, named and in a fixed order.
     fn params(&self) -> &ParamSet<T>;

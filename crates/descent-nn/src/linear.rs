@@ -66,16 +66,12 @@ impl Linear {
         self.bias
     }
 
-    /// `x W + b` for `x` of shape `[rows, inputs]`; the parameters enter the graph as
-    /// shared leaves.
-    pub fn forward<T: Float>(&self, params: &ParamSet<T>, graph: &mut Graph<T>, x: Var) -> Var {
-        let w = params.leaf(graph, self.weight);
-        let product = graph.matmul(x, w);
+    /// `x W + b` for `x` of shape `[rows, inputs]`, with the model's parameter leaves
+    /// `vars` (one per parameter of the model's set, in order).
+    pub fn forward<T: Float>(&self, graph: &mut Graph<T>, vars: &[Var], x: Var) -> Var {
+        let product = graph.matmul(x, vars[self.weight]);
         match self.bias {
-            Some(bias) => {
-                let b = params.leaf(graph, bias);
-                graph.add(product, b)
-            }
+            Some(bias) => graph.add(product, vars[bias]),
             None => product,
         }
     }

@@ -204,13 +204,17 @@ impl<T: Float> Mlp<T> {
 }
 
 impl<T: Float> Model<T> for Mlp<T> {
-    fn forward(&self, graph: &mut Graph<T>, x: Var) -> Var {
+    fn forward_with(&self, graph: &mut Graph<T>, vars: &[Var], x: Var) -> Var {
         let mut h = x;
         for (layer, activation) in self.layers.iter().zip(&self.config.activations) {
-            let z = layer.forward(&self.params, graph, h);
+            let z = layer.forward(graph, vars, h);
             h = activation.apply(graph, z);
         }
         h
+    }
+
+    fn inputs(&self) -> Option<usize> {
+        Some(self.config.sizes[0])
     }
 
     fn params(&self) -> &ParamSet<T> {

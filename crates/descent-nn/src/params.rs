@@ -133,6 +133,40 @@ impl<T: Float> ParamSet<T> {
         graph.param(&self.values[index])
     }
 
+    /// Enters every parameter into `graph`, in order, writing their leaves into `vars`
+    /// (cleared first; its capacity is reused).
+    pub fn leaves(&self, graph: &mut Graph<T>, vars: &mut Vec<Var>) {
+        vars.clear();
+        vars.extend(self.values.iter().map(|v| graph.param(v)));
+    }
+
+    /// Overwrites this set's values with another set's of the same names and shapes,
+    /// without allocating (to keep and restore a best-so-far copy).
+    ///
+    /// # Errors
+    /// As [`ParamSet::restore`].
+    pub fn copy_from(&mut self, other: &ParamSet<T>) -> Result<(), NnError> {
+        for ((name, mine), theirs) in self.names.iter().zip(&self.values).zip(&other.values) {
+            if mine.shape() != theirs.shape() {
+                return Err(NnError::ShapeMismatch {
+                    name: name.clone(),
+                    expected: mine.shape().to_vec(),
+                    found: theirs.shape().to_vec(),
+                });
+            }
+        }
+        if self.names != other.names {
+            return Err(NnError::NameMismatch {
+                expected: self.names.clone(),
+                found: other.names.clone(),
+            });
+        }
+        for (mine, theirs) in self.values.iter_mut().zip(&other.values) {
+            mine.assign(theirs);
+        }
+        Ok(())
+    }
+
     /// Copies the gradients of the leaves `vars` (one per parameter, in order) out of
     /// `graph` into the gradient buffers; a parameter the loss does not depend on gets
     /// zeros and its index is returned as an error.

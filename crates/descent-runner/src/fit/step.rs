@@ -1,0 +1,198 @@
+//! One training step on a reused graph: forward, loss, backward, gradients out.
+
+use descent_autodiff::{Float, Graph, Var};
+use descent_data::{BatchTargets, Dataset, Targets};
+use descent_loss::{LossConfig, Target};
+use descent_nn::Model;
+use ndarray::{Array2, ArrayView2};
+
+use crate::FitError;
+use crate::metrics::{self, Metrics};
+
+/// The graph and buffers one run reuses from step to step.
+#[derive(Debug)]
+pub(crate) struct Stepper<T: Float> {
+    pub(crate) graph: Graph<T>,
+    vars: Vec<Var>,
+    /// Class indices turned into 0/1 reals for a binary loss on one output.
+    binary: Array2<T>,
+}
+
+impl<T: Float> Stepper<T> {
+    pub(crate) fn new(parallel: bool) -> Self {
+        let mut graph = Graph::new();
+        graph.set_parallel(parallel);
+        Stepper {
+            graph,
+            vars: Vec::new(),
+            binary: Array2::zeros((0, 1)),
+        }
+    }
+
+    /// Builds output and loss for a batch; returns (output, loss) nodes.
+    pub(crate) fn forward<M: Model<T>>(
+        &mut self,
+        model: &M,
+        loss: &LossConfig,
+        x: ArrayView2<'_, T>,
+        y: BatchTargets<'_, T>,
+    ) -> Result<(Var, Var), FitError> {
+        if let Some(inputs) = model.inputs().filter(|&n| n != x.ncols()) {
+            return Err(FitError::Data(format!(
+                "the data have {} features but the model takes {inputs}",
+                x.ncols()
+            )));
+        }
+        self.graph.clear();
+        model.params().leaves(&mut self.graph, &mut self.vars);
+        let input = self.graph.constant_view(x.into_dyn());
+        let output = model.forward_with(&mut self.graph, &self.vars, input);
+        let out_shape = self.graph.shape(output);
+        let (rows, outputs) = (out_shape[0], out_shape.get(1).copied().unwrap_or(1));
+        let node = match (loss.takes_classes(), y) {
+            (true, BatchTargets::Classes(classes)) => {
+                let classes = classes.to_slice().ok_or_else(|| {
+                    FitError::Data("class indices are not contiguous".to_string())
+                })?;
+                loss.apply(&mut self.graph, output, Target::Classes(classes))?
+            }
+            (false, BatchTargets::Real(values)) => {
+                if outputs != 1 {
+                    return Err(FitError::Data(format!(
+                        "the model has {outputs} outputs but the targets are one real value per row"
+                    )));
+                }
+                let view = values
+                    .into_shape_with_order((rows, 1))
+                    .map_err(|e| FitError::Data(format!("targets: {e}")))?;
+                loss.apply(&mut self.graph, output, view.into_dyn())?
+            }
+            (false, BatchTargets::Classes(classes)) => {
+                if outputs != 1 {
+                    return Err(FitError::Data(format!(
+                        "loss `{}` takes one real target per output, but the model has {outputs} outputs \
+                         and the targets are classes: use cross_entropy",
+                        loss.name()
+                    )));
+                }
+                if self.binary.nrows() < rows {
+                    self.binary = Array2::zeros((rows, 1));
+                }
+                for (out, &c) in self.binary.iter_mut().zip(classes) {
+                    if c > 1 {
+                        return Err(FitError::Data(format!(
+                            "loss `{}` on one output needs two classes, found class {c}",
+                            loss.name()
+                        )));
+                    }
+                    *out = T::of_usize(c);
+                }
+                let view = self.binary.slice(ndarray::s![..rows, ..]);
+                loss.apply(&mut self.graph, output, view.into_dyn())?
+            }
+            (true, BatchTargets::Real(_)) => {
+                return Err(FitError::Data(format!(
+                    "loss `{}` takes class targets, but the data set's targets are real values",
+                    loss.name()
+                )));
+            }
+        };
+        Ok((output, node))
+    }
+
+    /// One step's loss and gradients: the gradients end up in the model's parameter
+    /// set and the graph is cleared, so the parameters can be updated in place.
+    pub(crate) fn loss_and_grads<M: Model<T>>(
+        &mut self,
+        model: &mut M,
+        loss: &LossConfig,
+        x: ArrayView2<'_, T>,
+        y: BatchTargets<'_, T>,
+    ) -> Result<f64, FitError> {
+        let (_, node) = self.forward(model, loss, x, y)?;
+        let value = self.graph.scalar(node).as_f64();
+        self.graph.backward(node);
+        let taken = model.params_mut().take_grads(&self.graph, &self.vars);
+        self.graph.clear();
+        if let Err(index) = taken {
+            return Err(FitError::UnusedParameter {
+                name: model.params().names()[index].clone(),
+            });
+        }
+        Ok(value)
+    }
+}
+
+/// A model's loss and metrics on a whole data set.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Evaluation {
+    /// The loss, as the run's loss function computes it.
+    pub loss: f64,
+    /// The metrics for the kind of task.
+    pub metrics: Metrics,
+}
+
+/// Evaluates `model` on all rows of `data`.
+///
+/// # Errors
+/// When the data do not fit the model or the loss.
+pub fn evaluate<T: Float, M: Model<T>>(
+    model: &M,
+    loss: &LossConfig,
+    data: &Dataset<T>,
+) -> Result<Evaluation, FitError> {
+    let mut stepper = Stepper::new(true);
+    stepper.evaluate(model, loss, data)
+}
+
+impl<T: Float> Stepper<T> {
+    pub(crate) fn evaluate<M: Model<T>>(
+        &mut self,
+        model: &M,
+        loss: &LossConfig,
+        data: &Dataset<T>,
+    ) -> Result<Evaluation, FitError> {
+        let targets = match data.targets() {
+            Targets::Real(y) => BatchTargets::Real(y.view()),
+            Targets::Classes { indices, .. } => BatchTargets::Classes(indices.view()),
+        };
+        let (output, node) = self.forward(model, loss, data.features(), targets)?;
+        let loss_value = self.graph.scalar(node).as_f64();
+        let out = self.graph.value(output);
+        let outputs = out.shape().get(1).copied().unwrap_or(1);
+        let metrics = match data.targets() {
+            Targets::Real(y) => {
+                let p: Vec<f64> = out.iter().map(|v| v.as_f64()).collect();
+                let y: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
+                Metrics::Regression(metrics::regression(&p, &y))
+            }
+            Targets::Classes { indices, names } => {
+                let probabilities: Vec<f64> = if outputs == 1 {
+                    out.iter()
+                        .flat_map(|z| {
+                            let p = descent_autodiff::sigmoid(z.as_f64());
+                            [1.0 - p, p]
+                        })
+                        .collect()
+                } else {
+                    let mut all = Vec::with_capacity(out.len());
+                    for row in out.rows() {
+                        let m = row.iter().fold(f64::NEG_INFINITY, |m, v| m.max(v.as_f64()));
+                        let s: f64 = row.iter().map(|v| (v.as_f64() - m).exp()).sum();
+                        all.extend(row.iter().map(|v| (v.as_f64() - m).exp() / s));
+                    }
+                    all
+                };
+                let classes = if outputs == 1 { 2 } else { outputs };
+                let _ = names;
+                let y: Vec<usize> = indices.iter().copied().collect();
+                Metrics::Classification(metrics::classification(&probabilities, classes, &y))
+            }
+        };
+        self.graph.clear();
+        Ok(Evaluation {
+            loss: loss_value,
+            metrics,
+        })
+    }
+}
