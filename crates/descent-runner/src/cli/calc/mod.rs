@@ -383,7 +383,7 @@ fn definiteness(h: &[Vec<f64>]) -> String {
         "negative definite: f is strictly concave here (a local maximum where the gradient is 0)"
             .into()
     } else if h.len() == 2 && h[0][0] * h[1][1] - h[0][1] * h[1][0] < 0.0 {
-        "indefinite: a saddle where the gradient is 0".into()
+        "indefinite: f curves up along some directions and down along others (a saddle point where the gradient is 0)".into()
     } else {
         "neither positive nor negative definite: the second-order test decides nothing".into()
     }
