@@ -2,12 +2,9 @@
 //! logits (the stable form, with a per-class `pos_weight`).
 
 use descent_autodiff::{Float, Graph, Var, sigmoid};
-use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
-use crate::reduction::{
-    Reduce, check_range, check_weight_length, elementwise, target_shape, weight_view,
-};
+use crate::reduction::{Reduce, check_range, check_weight_length, elementwise, target_shape};
 use crate::regression::numel;
 use crate::{LossError, Operand, Reduction, Target};
 
@@ -62,17 +59,17 @@ impl Bce {
         target: impl Into<Target<'a, T>>,
     ) -> Result<Var, LossError> {
         let target = target.into();
-        let shapes = (graph.shape(input).to_vec(), target_shape(graph, &target));
+        // The shapes are copied only when there is an error to report.
         let domain_error = |operand| {
-            let shapes = shapes.clone();
+            let (graph, target) = (&*graph, &target);
             move |index, value| LossError::OutOfDomain {
                 loss: Self::NAME,
                 operand,
                 index,
                 value,
                 domain: "[0, 1]",
-                input: shapes.0,
-                target: shapes.1,
+                input: graph.shape(input).to_vec(),
+                target: target_shape(graph, target),
             }
         };
         check_range(graph.value(input), (0.0, 1.0), domain_error(Operand::Input))?;
@@ -156,16 +153,10 @@ impl BceWithLogits {
         input: Var,
         target: impl Into<Target<'a, T>>,
     ) -> Result<Var, LossError> {
-        let pos_weight: Option<Array1<T>> = match &self.pos_weight {
-            Some(weights) => {
-                check_weight_length(Self::NAME, "pos_weight", weights.len(), graph.shape(input))?;
-                Some(weights.iter().map(|&w| T::of(w)).collect())
-            }
-            None => None,
-        };
-        let weight = pos_weight
-            .as_ref()
-            .map(|w| weight_view(w.as_slice().expect("owned")));
+        let weight = self.pos_weight.as_deref();
+        if let Some(weights) = weight {
+            check_weight_length(Self::NAME, "pos_weight", weights.len(), graph.shape(input))?;
+        }
         let (zero, one) = (T::zero(), T::one());
         let reduce = Reduce::elementwise(self.reduction, numel(graph, input));
         elementwise(

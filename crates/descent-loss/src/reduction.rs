@@ -2,7 +2,7 @@
 //! one for element-wise losses, one for per-sample (class) losses.
 
 use descent_autodiff::{Float, Graph, Var};
-use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, Axis, Dimension, Ix1, Zip, arr0};
+use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, Axis, Dimension, Ix1, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
 use crate::{LossError, Target};
@@ -54,33 +54,34 @@ pub(crate) fn elementwise<T: Float>(
     loss: &'static str,
     input: Var,
     target: Target<'_, T>,
-    weight: Option<ArrayView1<'_, T>>,
+    weight: Option<&[f64]>,
     reduce: Reduce,
     f: impl Fn(T, T, T) -> (T, T),
 ) -> Result<Var, LossError> {
-    let input_shape = graph.shape(input).to_vec();
+    // Shapes as `IxDyn` are inline for up to four axes: a warm step allocates nothing.
+    let input_shape = IxDyn(graph.shape(input));
     let target = target.real(graph, loss)?;
     if target.shape != input_shape {
         return Err(LossError::ShapeMismatch {
             loss,
-            input: input_shape,
-            target: target.shape,
-            expected: graph.shape(input).to_vec(),
+            input: input_shape.slice().to_vec(),
+            target: target.shape.slice().to_vec(),
+            expected: input_shape.slice().to_vec(),
         });
     }
     let output_shape: &[usize] = match reduce {
-        Reduce::None => &input_shape,
+        Reduce::None => input_shape.slice(),
         Reduce::Sum | Reduce::DivideBy(_) => &[],
     };
-    let one = arr0(T::one());
-    let weight = match weight {
-        // A 0-d input takes its one weight as a 0-d array.
-        Some(weight) if input_shape.is_empty() => weight.index_axis_move(Axis(0), 0).into_dyn(),
-        Some(weight) => weight.into_dyn(),
-        None => one.view().into_dyn(),
+    let one = [1.0];
+    let weight = ArrayView1::from(weight.unwrap_or(&one));
+    // A 0-d input takes its one weight as a 0-d array.
+    let weight = match input_shape.ndim() {
+        0 => weight.index_axis_move(Axis(0), 0).into_dyn(),
+        _ => weight.into_dyn(),
     };
     let weight = weight
-        .broadcast(input_shape.as_slice())
+        .broadcast(input_shape.clone())
         .expect("weights are checked to fit the input's last axis");
     let node = target.node;
     let value =
@@ -96,7 +97,7 @@ pub(crate) fn elementwise<T: Float>(
                         .and(&x)
                         .and(&y)
                         .and(&weight)
-                        .for_each(|o, d, &x, &y, &w| (*o, *d) = f(x, y, w)),
+                        .for_each(|o, d, &x, &y, &w| (*o, *d) = f(x, y, T::of(w))),
                     Reduce::Sum | Reduce::DivideBy(_) => {
                         let count = match reduce {
                             Reduce::DivideBy(count) => Some(T::of_usize(count)),
@@ -105,7 +106,7 @@ pub(crate) fn elementwise<T: Float>(
                         let mut total = 0.0_f64;
                         Zip::from(&mut local).and(&x).and(&y).and(&weight).for_each(
                             |d, &x, &y, &w| {
-                                let (l, dl) = f(x, y, w);
+                                let (l, dl) = f(x, y, T::of(w));
                                 total += l.as_f64();
                                 *d = count.map_or(dl, |count| dl / count);
                             },
@@ -203,11 +204,6 @@ pub(crate) fn per_sample<T: Float>(
         },
     );
     Ok(value)
-}
-
-/// A view of `values` as a 1-D array of the element type, for per-class weights.
-pub(crate) fn weight_view<T>(values: &[T]) -> ArrayView1<'_, T> {
-    ArrayView1::from(values)
 }
 
 /// Checks a per-class weight vector against the input's last axis.

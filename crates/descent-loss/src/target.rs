@@ -2,7 +2,7 @@
 //! array) or class indices, and their validation against the input's shape.
 
 use descent_autodiff::{Float, Graph, Var};
-use ndarray::{ArrayView1, ArrayViewD};
+use ndarray::{ArrayView1, ArrayViewD, Dimension, IxDyn};
 
 use crate::LossError;
 
@@ -73,7 +73,8 @@ impl<'a, T> From<ArrayView1<'a, usize>> for Target<'a, T> {
 pub(crate) struct RealTarget<'a, T> {
     pub(crate) node: Option<Var>,
     pub(crate) view: Option<ArrayViewD<'a, T>>,
-    pub(crate) shape: Vec<usize>,
+    /// Inline for up to four axes, so resolving a target allocates nothing.
+    pub(crate) shape: IxDyn,
 }
 
 impl<'a, T: Float> RealTarget<'a, T> {
@@ -98,12 +99,12 @@ impl<'a, T: Float> Target<'a, T> {
                 Ok(RealTarget {
                     node: Some(var),
                     view: None,
-                    shape: graph.shape(var).to_vec(),
+                    shape: IxDyn(graph.shape(var)),
                 })
             }
             Target::View(view) => Ok(RealTarget {
                 node: None,
-                shape: view.shape().to_vec(),
+                shape: view.raw_dim(),
                 view: Some(view),
             }),
             Target::Classes(_) => Err(LossError::TargetKind {
@@ -155,11 +156,11 @@ impl<'a, T: Float> Target<'a, T> {
             Target::Var(_) | Target::View(_) => {
                 let real = self.real(graph, loss)?;
                 let shape = real.shape.clone();
-                if shape != [rows] && shape != [rows, 1] {
+                if shape.slice() != [rows] && shape.slice() != [rows, 1] {
                     return Err(LossError::ShapeMismatch {
                         loss,
                         input: input.to_vec(),
-                        target: shape,
+                        target: shape.slice().to_vec(),
                         expected: vec![rows],
                     });
                 }
@@ -173,13 +174,13 @@ impl<'a, T: Float> Target<'a, T> {
                         return Err(LossError::NotAClass {
                             loss,
                             input: input.to_vec(),
-                            target: shape,
+                            target: shape.slice().to_vec(),
                             position,
                             value: v,
                         });
                     }
                     if v >= classes as f64 {
-                        return Err(out_of_range(&shape, position, v as usize));
+                        return Err(out_of_range(shape.slice(), position, v as usize));
                     }
                 }
                 Ok(ClassTarget {
