@@ -28,6 +28,8 @@ impl Var {
 pub(crate) enum Slot<T> {
     Owned(ArrayD<T>),
     Shared(ArcArray<T, IxDyn>),
+    /// A slot whose buffer was taken for the node being computed.
+    Empty,
 }
 
 impl<T: Float> Slot<T> {
@@ -35,6 +37,7 @@ impl<T: Float> Slot<T> {
         match self {
             Slot::Owned(array) => array.view(),
             Slot::Shared(array) => array.view(),
+            Slot::Empty => unreachable!("a node's value is read while it is being computed"),
         }
     }
 }
@@ -45,6 +48,8 @@ pub(crate) struct Grads<T> {
     pub(crate) buffers: Vec<ArrayD<T>>,
     /// Whether `buffers[i]` holds this backward pass's gradient (else it is stale).
     pub(crate) set: Vec<bool>,
+    /// An empty array that stands in for the upstream gradient while it is in use.
+    pub(crate) filler: Option<ArrayD<T>>,
 }
 
 impl<T: Float> Grads<T> {
@@ -63,8 +68,10 @@ impl<T: Float> Grads<T> {
         }
         let assign = !self.set[i];
         if assign {
-            let buffer = std::mem::replace(&mut self.buffers[i], empty());
-            self.buffers[i] = reshape_buffer(buffer, shape);
+            if self.buffers[i].shape() != shape {
+                let buffer = std::mem::replace(&mut self.buffers[i], empty());
+                self.buffers[i] = reshape_buffer(buffer, shape);
+            }
             self.set[i] = true;
         }
         write(self.buffers[i].view_mut(), assign);
@@ -79,11 +86,49 @@ pub(crate) fn empty<T: Float>() -> ArrayD<T> {
 /// Reuses `buffer`'s allocation for an array of `shape` (contents unspecified: zeros
 /// when the allocation grows, stale values otherwise; callers overwrite every element).
 pub(crate) fn reshape_buffer<T: Float>(buffer: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+    if buffer.shape() == shape && buffer.is_standard_layout() {
+        return buffer;
+    }
     let len: usize = shape.iter().product();
     let (mut data, _) = buffer.into_raw_vec_and_offset();
     data.resize(len, T::zero());
     data.truncate(len);
     ArrayD::from_shape_vec(IxDyn(shape), data).expect("buffer length matches shape")
+}
+
+/// A shape copied out of the graph without allocating (at most 8 axes).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ShapeBuf {
+    axes: [usize; 8],
+    len: usize,
+}
+
+impl ShapeBuf {
+    pub(crate) fn new(shape: &[usize]) -> Self {
+        assert!(
+            shape.len() <= 8,
+            "arrays of more than 8 axes are not supported: {shape:?}"
+        );
+        let mut axes = [0; 8];
+        axes[..shape.len()].copy_from_slice(shape);
+        ShapeBuf {
+            axes,
+            len: shape.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for ShapeBuf {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        &self.axes[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for ShapeBuf {
+    fn deref_mut(&mut self) -> &mut [usize] {
+        &mut self.axes[..self.len]
+    }
 }
 
 /// A reverse-mode automatic-differentiation graph over `f32` or `f64` arrays.
@@ -159,7 +204,7 @@ impl<T: Float> Graph<T> {
     pub fn clear(&mut self) {
         for slot in &mut self.values[..self.ops.len()] {
             if matches!(slot, Slot::Shared(_)) {
-                *slot = Slot::Owned(empty());
+                *slot = Slot::Empty;
             }
         }
         self.ops.clear();
@@ -228,6 +273,7 @@ impl<T: Float> Graph<T> {
         match &self.values[var.index()] {
             Slot::Owned(array) => array.shape(),
             Slot::Shared(array) => array.shape(),
+            Slot::Empty => unreachable!("a node's shape is read while it is being computed"),
         }
     }
 
@@ -286,9 +332,10 @@ impl<T: Float> Graph<T> {
             if !self.grads.set[i] || matches!(self.ops[i], Op::Leaf) {
                 continue;
             }
-            let upstream = std::mem::replace(&mut self.grads.buffers[i], empty());
+            let filler = self.grads.filler.take().unwrap_or_else(empty);
+            let upstream = std::mem::replace(&mut self.grads.buffers[i], filler);
             crate::ops::backward(self, i, upstream.view());
-            self.grads.buffers[i] = upstream;
+            self.grads.filler = Some(std::mem::replace(&mut self.grads.buffers[i], upstream));
             // Interior gradients are not kept, so a later backward starts them afresh.
             self.grads.set[i] = false;
         }
@@ -299,7 +346,7 @@ impl<T: Float> Graph<T> {
     pub(crate) fn output_buffer(&mut self, shape: &[usize]) -> ArrayD<T> {
         let i = self.ops.len();
         if i < self.values.len() {
-            let previous = std::mem::replace(&mut self.values[i], Slot::Owned(empty()));
+            let previous = std::mem::replace(&mut self.values[i], Slot::Empty);
             if let Slot::Owned(buffer) = previous {
                 return reshape_buffer(buffer, shape);
             }
@@ -316,7 +363,7 @@ impl<T: Float> Graph<T> {
         self.push_slot(op, requires_grad, Slot::Owned(value))
     }
 
-    fn push_slot(&mut self, op: Op<T>, requires_grad: bool, slot: Slot<T>) -> Var {
+    pub(crate) fn push_slot(&mut self, op: Op<T>, requires_grad: bool, slot: Slot<T>) -> Var {
         let i = self.ops.len();
         assert!(i < u32::MAX as usize, "graph: more than 2^32 nodes");
         self.ops.push(op);

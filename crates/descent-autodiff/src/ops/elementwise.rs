@@ -3,11 +3,11 @@
 //! operations whose local derivative comes with their value.
 
 use ndarray::Dimension;
-use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
 
 use super::Op;
 use crate::Float;
-use crate::graph::{Graph, PARALLEL_THRESHOLD, Slot};
+use crate::graph::{Graph, PARALLEL_THRESHOLD, ShapeBuf, Slot};
 
 /// Runs a `Zip` serially or on rayon's pool; both give identical results because
 /// every element is computed independently by the same closure.
@@ -23,6 +23,120 @@ macro_rules! zip_apply {
 }
 #[allow(unused_imports)]
 pub(crate) use zip_apply;
+
+/// Expands `$body` once per variant with `$u` bound to that variant, so the compiler
+/// sees a known variant inside each loop and compiles a tight, vectorisable kernel
+/// instead of matching on the function for every element.
+macro_rules! specialise_unary {
+    ($function:expr, $u:ident => $body:expr) => {
+        match $function {
+            Unary::Neg => {
+                let $u = Unary::Neg;
+                $body
+            }
+            Unary::Exp => {
+                let $u = Unary::Exp;
+                $body
+            }
+            Unary::Ln => {
+                let $u = Unary::Ln;
+                $body
+            }
+            Unary::Sqrt => {
+                let $u = Unary::Sqrt;
+                $body
+            }
+            Unary::Abs => {
+                let $u = Unary::Abs;
+                $body
+            }
+            Unary::Sin => {
+                let $u = Unary::Sin;
+                $body
+            }
+            Unary::Cos => {
+                let $u = Unary::Cos;
+                $body
+            }
+            Unary::Tanh => {
+                let $u = Unary::Tanh;
+                $body
+            }
+            Unary::Sigmoid => {
+                let $u = Unary::Sigmoid;
+                $body
+            }
+            Unary::Relu => {
+                let $u = Unary::Relu;
+                $body
+            }
+            Unary::LeakyRelu(slope) => {
+                let $u = Unary::LeakyRelu(slope);
+                $body
+            }
+            Unary::Softplus { beta, threshold } => {
+                let $u = Unary::Softplus { beta, threshold };
+                $body
+            }
+            Unary::Gelu => {
+                let $u = Unary::Gelu;
+                $body
+            }
+            Unary::GeluTanh => {
+                let $u = Unary::GeluTanh;
+                $body
+            }
+            Unary::Powf(p) => {
+                let $u = Unary::Powf(p);
+                $body
+            }
+            Unary::BasePow(base) => {
+                let $u = Unary::BasePow(base);
+                $body
+            }
+            Unary::Clamp(lo, hi) => {
+                let $u = Unary::Clamp(lo, hi);
+                $body
+            }
+            Unary::AddScalar(c) => {
+                let $u = Unary::AddScalar(c);
+                $body
+            }
+            Unary::MulScalar(c) => {
+                let $u = Unary::MulScalar(c);
+                $body
+            }
+        }
+    };
+}
+
+/// [`specialise_unary`] for [`Binary`] and the side being differentiated.
+macro_rules! specialise_binary {
+    ($operation:expr, $op:ident => $body:expr) => {
+        match $operation {
+            Binary::Add => {
+                let $op = Binary::Add;
+                $body
+            }
+            Binary::Sub => {
+                let $op = Binary::Sub;
+                $body
+            }
+            Binary::Mul => {
+                let $op = Binary::Mul;
+                $body
+            }
+            Binary::Div => {
+                let $op = Binary::Div;
+                $body
+            }
+            Binary::Pow => {
+                let $op = Binary::Pow;
+                $body
+            }
+        }
+    };
+}
 
 /// Writes `value` to `dst`, or adds it when the buffer already holds a gradient.
 #[inline(always)]
@@ -80,7 +194,7 @@ pub enum Unary<T> {
 
 impl<T: Float> Unary<T> {
     /// The function's value at `x`.
-    #[inline]
+    #[inline(always)]
     pub fn f(self, x: T) -> T {
         let half = T::of(0.5);
         match self {
@@ -130,7 +244,7 @@ impl<T: Float> Unary<T> {
     }
 
     /// The derivative at `x`, given `y = f(x)`.
-    #[inline]
+    #[inline(always)]
     pub fn df(self, x: T, y: T) -> T {
         let zero = T::zero();
         let one = T::one();
@@ -272,7 +386,7 @@ impl Binary {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn f<T: Float>(self, a: T, b: T) -> T {
         match self {
             Binary::Add => a + b,
@@ -284,7 +398,7 @@ impl Binary {
     }
 
     /// The upstream `g` times the partial derivative by `a` (`wrt_b` false) or `b`.
-    #[inline]
+    #[inline(always)]
     fn vjp<T: Float>(self, wrt_b: bool, g: T, a: T, b: T, out: T) -> T {
         let zero = T::zero();
         match (self, wrt_b) {
@@ -317,9 +431,12 @@ impl Binary {
 ///
 /// # Panics
 /// When the shapes do not broadcast, naming the operation and both shapes.
-pub(crate) fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> IxDyn {
+pub(crate) fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> ShapeBuf {
+    if a == b {
+        return ShapeBuf::new(a);
+    }
     let ndim = a.len().max(b.len());
-    let mut out = IxDyn::zeros(ndim);
+    let mut out = ShapeBuf::new(&[0; 8][..ndim]);
     for k in 0..ndim {
         let da = if k + a.len() >= ndim {
             a[k + a.len() - ndim]
@@ -375,12 +492,16 @@ fn broadcast_walk(out_shape: &[usize], in_shape: &[usize], mut visit: impl FnMut
 impl<T: Float> Graph<T> {
     /// Applies a [`Unary`] function to every element.
     pub fn unary(&mut self, x: Var, function: Unary<T>) -> Var {
-        let shape = IxDyn(self.shape(x));
-        let mut out = self.output_buffer(shape.slice());
+        let shape = ShapeBuf::new(self.shape(x));
+        let mut out = self.output_buffer(&shape);
         let parallel = self.parallel && out.len() >= PARALLEL_THRESHOLD;
         let value = self.value(x);
-        zip_apply!(parallel, Zip::from(&mut out).and(&value), |o, &v| *o =
-            function.f(v));
+        if let (false, Some(xs), Some(os)) = (parallel, value.as_slice(), out.as_slice_mut()) {
+            specialise_unary!(function, u => os.iter_mut().zip(xs).for_each(|(o, &v)| *o = u.f(v)));
+        } else {
+            zip_apply!(parallel, Zip::from(&mut out).and(&value), |o, &v| *o =
+                function.f(v));
+        }
         self.push(Op::Unary(x.0, function), out)
     }
 
@@ -390,12 +511,24 @@ impl<T: Float> Graph<T> {
     /// When the shapes do not broadcast.
     pub fn binary(&mut self, a: Var, b: Var, operation: Binary) -> Var {
         let shape = broadcast_shape(operation.name(), self.shape(a), self.shape(b));
-        let mut out = self.output_buffer(shape.slice());
+        let mut out = self.output_buffer(&shape);
         let parallel = self.parallel && out.len() >= PARALLEL_THRESHOLD;
         let (va, vb) = (self.value(a), self.value(b));
+        if let (false, Some(xs), Some(ys), Some(os)) =
+            (parallel, va.as_slice(), vb.as_slice(), out.as_slice_mut())
+            && xs.len() == os.len()
+            && ys.len() == os.len()
+        {
+            specialise_binary!(operation, op => {
+                for ((o, &x), &y) in os.iter_mut().zip(xs).zip(ys) {
+                    *o = op.f(x, y);
+                }
+            });
+            return self.push(Op::Binary(a.0, b.0, operation), out);
+        }
         let (va, vb) = (
-            va.broadcast(shape.clone()).unwrap(),
-            vb.broadcast(shape).unwrap(),
+            va.broadcast(&*shape).unwrap(),
+            vb.broadcast(&*shape).unwrap(),
         );
         zip_apply!(
             parallel,
@@ -462,7 +595,7 @@ impl<T: Float> Graph<T> {
         let mut local = self.output_buffer(&input_shape);
         let local_index = self.ops.len();
         // Reserve the local derivative's slot so the output takes the next buffer.
-        let local_var = self.constant(crate::graph::empty());
+        let local_var = self.push_slot(Op::Leaf, false, Slot::Empty);
         let mut out = self.output_buffer(output_shape);
         compute(
             self.value(input),
@@ -500,7 +633,21 @@ pub(crate) fn backward_unary<T: Float>(
     } = graph;
     let (x, y) = (values[a].view(), values[i].view());
     let parallel = *parallel && x.len() >= PARALLEL_THRESHOLD;
-    grads.update(requires_grad, a, x.shape(), |dst, assign| {
+    grads.update(requires_grad, a, x.shape(), |mut dst, assign| {
+        if let (false, Some(gs), Some(xs), Some(ys), Some(ds)) = (
+            parallel,
+            upstream.as_slice(),
+            x.as_slice(),
+            y.as_slice(),
+            dst.as_slice_mut(),
+        ) {
+            specialise_unary!(function, u => {
+                for (((d, &g), &x), &y) in ds.iter_mut().zip(gs).zip(xs).zip(ys) {
+                    put(d, g * u.df(x, y), assign);
+                }
+            });
+            return;
+        }
         zip_apply!(
             parallel,
             Zip::from(dst).and(&upstream).and(&x).and(&y),
@@ -530,7 +677,21 @@ pub(crate) fn backward_binary<T: Float>(
     for (input, wrt_b) in [(a, false), (b, true)] {
         let input_shape = if wrt_b { vb.shape() } else { va.shape() };
         if input_shape == shape.slice() && va.shape() == vb.shape() {
-            grads.update(requires_grad, input, input_shape, |dst, assign| {
+            grads.update(requires_grad, input, input_shape, |mut dst, assign| {
+                if let (false, Some(gs), Some(xs), Some(ys), Some(ds)) = (
+                    parallel,
+                    upstream.as_slice(),
+                    va.as_slice(),
+                    vb.as_slice(),
+                    dst.as_slice_mut(),
+                ) {
+                    specialise_binary!(operation, op => {
+                        for (((d, &g), &x), &y) in ds.iter_mut().zip(gs).zip(xs).zip(ys) {
+                            put(d, op.vjp(wrt_b, g, x, y, op.f(x, y)), assign);
+                        }
+                    });
+                    return;
+                }
                 zip_apply!(
                     parallel,
                     Zip::from(dst).and(&upstream).and(&va).and(&vb),

@@ -283,6 +283,22 @@ pub(crate) fn backward<T: Float>(
                 (Op::Mean { .. }, None) => T::one() / T::of_usize(x_shape.size()),
                 _ => T::one(),
             };
+            if axis.is_none() {
+                let g = upstream.iter().next().copied().unwrap_or(T::zero()) * scale;
+                grads.update(
+                    requires_grad,
+                    input as usize,
+                    x_shape.slice(),
+                    |mut dst, assign| {
+                        if assign {
+                            dst.fill(g);
+                        } else {
+                            dst.mapv_inplace(|d| d + g);
+                        }
+                    },
+                );
+                return;
+            }
             let g = keepdim_view(upstream, x_shape.ndim(), axis);
             let g = g
                 .broadcast(x_shape.clone())

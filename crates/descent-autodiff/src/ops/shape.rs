@@ -283,17 +283,29 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, op: Op<T>, upstream: Arra
                 input as usize,
                 shape.slice(),
                 |mut dst, assign| {
+                    // Rows of a row-major array are one contiguous block: add it directly.
+                    if let (0, 1, Some(ds), Some(gs)) =
+                        (axis, step, dst.as_slice_mut(), upstream.as_slice())
+                    {
+                        let row = shape.slice()[1..].iter().product::<usize>();
+                        let (before, rest) = ds.split_at_mut(start * row);
+                        let (middle, after) = rest.split_at_mut(gs.len());
+                        if assign {
+                            before.fill(T::zero());
+                            after.fill(T::zero());
+                        }
+                        middle
+                            .iter_mut()
+                            .zip(gs)
+                            .for_each(|(d, &g)| put(d, g, assign));
+                        return;
+                    }
                     if assign {
                         dst.fill(T::zero());
                     }
-                    let mut part = dst.slice_axis_mut(
-                        Axis(axis),
-                        Slice::new(
-                            start as isize,
-                            Some(end.min(shape[axis]) as isize),
-                            step as isize,
-                        ),
-                    );
+                    let end = end.min(shape[axis]) as isize;
+                    let range = Slice::new(start as isize, Some(end), step as isize);
+                    let mut part = dst.slice_axis_mut(Axis(axis), range);
                     part += &upstream;
                 },
             );
