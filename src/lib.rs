@@ -6,6 +6,7 @@
 pub use descent_autodiff as autodiff;
 pub use descent_data as data;
 pub use descent_loss as loss;
+pub use descent_optim as optim;
 
 /// The names most programs need, in one import.
 pub mod prelude {

@@ -507,3 +507,28 @@ fn unknown_names_and_fields_list_the_valid_ones() {
     let err = toml::from_str::<OptimizerConfig>("lr = 0.1\n").unwrap_err();
     assert_eq!(err.message(), "missing field `name`");
 }
+
+#[test]
+fn strided_parameters_take_the_same_steps_as_contiguous_ones() {
+    // The same 2×3 problem stored row-major and, transposed, column-major: the slice fast
+    // path and the Zip fallback must agree to the bit.
+    let p0 = ArrayD::from_shape_fn(IxDyn(&[2, 3]), |i| (i[0] * 3 + i[1]) as f64 * 0.3 - 0.7);
+    for i in 0..all::<f64>().len() {
+        let mut contiguous = all::<f64>().swap_remove(i).0;
+        let mut strided = all::<f64>().swap_remove(i).0;
+        let mut a = p0.clone();
+        let mut b = p0.t().as_standard_layout().to_owned().reversed_axes();
+        assert!(!b.is_standard_layout());
+        for _ in 0..5 {
+            let ga = a.mapv(|x| 2.0 * x - 1.0);
+            let gb = b.mapv(|x| 2.0 * x - 1.0);
+            contiguous
+                .step(&mut [a.view_mut()], &[ga.view()], 0.1)
+                .unwrap();
+            strided
+                .step(&mut [b.view_mut()], &[gb.view()], 0.1)
+                .unwrap();
+        }
+        assert_eq!(a, b, "{}", contiguous.name());
+    }
+}

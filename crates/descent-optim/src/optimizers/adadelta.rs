@@ -1,7 +1,9 @@
 //! Adadelta: step sizes from running averages of squared gradients and squared updates.
 
 use descent_autodiff::Float;
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+use super::fused::fused2;
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::{check_range, zeros};
@@ -115,19 +117,15 @@ impl<T: Float> Optimizer<T> for Adadelta<T> {
             let [v, acc] = self.state.params[i].as_mut_slice() else {
                 unreachable!("Adadelta keeps two buffers per parameter")
             };
-            Zip::from(p)
-                .and(g)
-                .and(v)
-                .and(acc)
-                .for_each(|p, &g, v, acc| {
-                    let g = sign * g;
-                    let g = if decay { g + wd * *p } else { g };
-                    *v = *v * rho + one_minus_rho * g * g;
-                    let std = (*v + eps).sqrt();
-                    let delta = (*acc + eps).sqrt() / std * g;
-                    *acc = *acc * rho + one_minus_rho * delta * delta;
-                    *p += neg_lr * delta;
-                });
+            fused2(p, g, v, acc, |p, g, v, acc| {
+                let g = sign * g;
+                let g = if decay { g + wd * *p } else { g };
+                *v = *v * rho + one_minus_rho * g * g;
+                let std = (*v + eps).sqrt();
+                let delta = (*acc + eps).sqrt() / std * g;
+                *acc = *acc * rho + one_minus_rho * delta * delta;
+                *p += neg_lr * delta;
+            });
         }
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! Adagrad: per-coordinate learning rates from the sum of squared gradients.
 
 use descent_autodiff::Float;
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn};
+
+use super::fused::fused1;
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::check_range;
@@ -126,7 +128,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         let sign = if c.maximize { -T::one() } else { T::one() };
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
             let sum = &mut self.state.params[i][0];
-            Zip::from(p).and(g).and(sum).for_each(|p, &g, sum| {
+            fused1(p, g, sum, |p, g, sum| {
                 let g = sign * g;
                 let g = if decay { g + wd * *p } else { g };
                 *sum += g * g;

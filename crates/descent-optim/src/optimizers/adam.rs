@@ -2,7 +2,9 @@
 //! weight decay.
 
 use descent_autodiff::Float;
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+use super::fused::{fused2, fused3};
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::{check_range, lerp, zeros};
@@ -185,28 +187,21 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         };
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
             match self.state.params[i].as_mut_slice() {
-                [m, v] => Zip::from(p).and(g).and(m).and(v).for_each(|p, &g, m, v| {
+                [m, v] => fused2(p, g, m, v, |p, g, m, v| {
                     let g = prep(p, g);
                     *m = lerp(*m, g, one_minus_b1);
                     *v = *v * beta2 + one_minus_b2 * g * g;
                     let denom = v.sqrt() / bc2_sqrt + eps;
                     *p += neg_step * *m / denom;
                 }),
-                [m, v, vmax] => {
-                    Zip::from(p)
-                        .and(g)
-                        .and(m)
-                        .and(v)
-                        .and(vmax)
-                        .for_each(|p, &g, m, v, vmax| {
-                            let g = prep(p, g);
-                            *m = lerp(*m, g, one_minus_b1);
-                            *v = *v * beta2 + one_minus_b2 * g * g;
-                            *vmax = vmax.max(*v);
-                            let denom = vmax.sqrt() / bc2_sqrt + eps;
-                            *p += neg_step * *m / denom;
-                        })
-                }
+                [m, v, vmax] => fused3(p, g, m, v, vmax, |p, g, m, v, vmax| {
+                    let g = prep(p, g);
+                    *m = lerp(*m, g, one_minus_b1);
+                    *v = *v * beta2 + one_minus_b2 * g * g;
+                    *vmax = vmax.max(*v);
+                    let denom = vmax.sqrt() / bc2_sqrt + eps;
+                    *p += neg_step * *m / denom;
+                }),
                 _ => unreachable!("the buffers are created from the same configuration"),
             }
         }

@@ -1,7 +1,9 @@
 //! Adamax: Adam with the infinity norm in place of the second moment.
 
 use descent_autodiff::Float;
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+use super::fused::fused2;
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::{lerp, zeros};
@@ -107,7 +109,7 @@ impl<T: Float> Optimizer<T> for Adamax<T> {
             let [m, u] = self.state.params[i].as_mut_slice() else {
                 unreachable!("Adamax keeps two buffers per parameter")
             };
-            Zip::from(p).and(g).and(m).and(u).for_each(|p, &g, m, u| {
+            fused2(p, g, m, u, |p, g, m, u| {
                 let g = sign * g;
                 let g = if decay { g + wd * *p } else { g };
                 *m = lerp(*m, g, one_minus_b1);

@@ -7,6 +7,7 @@ pub(crate) mod adamax;
 pub(crate) mod adamw;
 pub(crate) mod backtracking;
 mod flat;
+mod fused;
 pub(crate) mod lbfgs;
 pub(crate) mod nadam;
 pub(crate) mod radam;

@@ -1,7 +1,9 @@
 //! NAdam: Adam with Nesterov momentum and a momentum schedule.
 
 use descent_autodiff::Float;
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+use super::fused::fused2;
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::{check_range, lerp, zeros};
@@ -137,7 +139,7 @@ impl<T: Float> Optimizer<T> for Nadam<T> {
             let [m, v] = self.state.params[i].as_mut_slice() else {
                 unreachable!("NAdam keeps two buffers per parameter")
             };
-            Zip::from(p).and(g).and(m).and(v).for_each(|p, &g, m, v| {
+            fused2(p, g, m, v, |p, g, m, v| {
                 let g = sign * g;
                 if decoupled {
                     *p *= shrink;

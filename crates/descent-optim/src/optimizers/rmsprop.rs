@@ -1,7 +1,9 @@
 //! RMSprop: gradients scaled by a running root mean square, optionally centred and with momentum.
 
 use descent_autodiff::Float;
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+use super::fused::{fused1, fused2, fused3};
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::{check_range, lerp, zeros};
@@ -144,49 +146,34 @@ impl<T: Float> Optimizer<T> for Rmsprop<T> {
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
             let bufs = self.state.params[i].as_mut_slice();
             match (c.momentum > 0.0, c.centered, bufs) {
-                (false, false, [v]) => Zip::from(p).and(g).and(v).for_each(|p, &g, v| {
+                (false, false, [v]) => fused1(p, g, v, |p, g, v| {
                     let g = prep(*p, g);
                     *v = *v * alpha + one_minus_alpha * g * g;
                     let avg = v.sqrt() + eps;
                     *p += neg_lr * g / avg;
                 }),
-                (true, false, [v, buf]) => {
-                    Zip::from(p)
-                        .and(g)
-                        .and(v)
-                        .and(buf)
-                        .for_each(|p, &g, v, buf| {
-                            let g = prep(*p, g);
-                            *v = *v * alpha + one_minus_alpha * g * g;
-                            let avg = v.sqrt() + eps;
-                            *buf = *buf * momentum + g / avg;
-                            *p += neg_lr * *buf;
-                        })
-                }
-                (false, true, [v, ga]) => {
-                    Zip::from(p).and(g).and(v).and(ga).for_each(|p, &g, v, ga| {
-                        let g = prep(*p, g);
-                        *v = *v * alpha + one_minus_alpha * g * g;
-                        *ga = lerp(*ga, g, one_minus_alpha);
-                        let avg = (*v - *ga * *ga).sqrt() + eps;
-                        *p += neg_lr * g / avg;
-                    })
-                }
-                (true, true, [v, buf, ga]) => {
-                    Zip::from(p)
-                        .and(g)
-                        .and(v)
-                        .and(buf)
-                        .and(ga)
-                        .for_each(|p, &g, v, buf, ga| {
-                            let g = prep(*p, g);
-                            *v = *v * alpha + one_minus_alpha * g * g;
-                            *ga = lerp(*ga, g, one_minus_alpha);
-                            let avg = (*v - *ga * *ga).sqrt() + eps;
-                            *buf = *buf * momentum + g / avg;
-                            *p += neg_lr * *buf;
-                        })
-                }
+                (true, false, [v, buf]) => fused2(p, g, v, buf, |p, g, v, buf| {
+                    let g = prep(*p, g);
+                    *v = *v * alpha + one_minus_alpha * g * g;
+                    let avg = v.sqrt() + eps;
+                    *buf = *buf * momentum + g / avg;
+                    *p += neg_lr * *buf;
+                }),
+                (false, true, [v, ga]) => fused2(p, g, v, ga, |p, g, v, ga| {
+                    let g = prep(*p, g);
+                    *v = *v * alpha + one_minus_alpha * g * g;
+                    *ga = lerp(*ga, g, one_minus_alpha);
+                    let avg = (*v - *ga * *ga).sqrt() + eps;
+                    *p += neg_lr * g / avg;
+                }),
+                (true, true, [v, buf, ga]) => fused3(p, g, v, buf, ga, |p, g, v, buf, ga| {
+                    let g = prep(*p, g);
+                    *v = *v * alpha + one_minus_alpha * g * g;
+                    *ga = lerp(*ga, g, one_minus_alpha);
+                    let avg = (*v - *ga * *ga).sqrt() + eps;
+                    *buf = *buf * momentum + g / avg;
+                    *p += neg_lr * *buf;
+                }),
                 _ => unreachable!("the buffers are created from the same configuration"),
             }
         }

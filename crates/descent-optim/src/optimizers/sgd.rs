@@ -1,7 +1,9 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay.
 
 use descent_autodiff::Float;
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+use super::fused::{fused0, fused1};
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::{check_range, zeros};
@@ -136,13 +138,11 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 if decay { g + wd * p } else { g }
             };
             if c.momentum == 0.0 {
-                Zip::from(p)
-                    .and(g)
-                    .for_each(|p, &g| *p = *p + neg_lr * decayed(*p, g));
+                fused0(p, g, |p, g| *p += neg_lr * decayed(*p, g));
                 continue;
             }
             let buf = &mut self.state.params[i][0];
-            Zip::from(p).and(g).and(buf).for_each(|p, &g, buf| {
+            fused1(p, g, buf, |p, g, buf| {
                 let g = decayed(*p, g);
                 *buf = if first { g } else { *buf * momentum + keep * g };
                 let g = if nesterov { g + momentum * *buf } else { *buf };
