@@ -6,9 +6,13 @@
 pub use descent_autodiff as autodiff;
 pub use descent_data as data;
 pub use descent_loss as loss;
+pub use descent_nn as nn;
+pub use descent_runner as runner;
 pub use descent_optim as optim;
 
 /// The names most programs need, in one import.
 pub mod prelude {
     pub use crate::autodiff::Float;
+    pub use crate::nn::{Activation, Init, Mlp, Model};
+    pub use crate::runner::fit::{FitConfig, Trainer};
 }
