@@ -69,6 +69,10 @@ pub trait Optimizer<T: Float> {
 
 /// The saved state of an optimizer: its step count, its scalars and, per parameter, one
 /// array per named buffer (PyTorch's names: `exp_avg`, `exp_avg_sq`, `momentum_buffer`, ...).
+///
+/// A state written with serde and read back resumes a run bit for bit. Through JSON this
+/// needs serde_json's `float_roundtrip` feature (its default float parser can be off by
+/// one unit in the last place); TOML reads floats exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound(serialize = "T: Serialize", deserialize = "T: Deserialize<'de>"))]
 pub struct OptimizerState<T> {
