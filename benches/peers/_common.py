@@ -99,6 +99,9 @@ def emit(workload: str, impl: str, threads: int, seconds: float, **keys) -> None
         elif isinstance(v, list):
             v = [float(f"{x:.6g}") if isinstance(x, float) else x for x in v]
         line[k] = v
+    # The 1-minute load average when the line is written: on a shared machine,
+    # a figure taken with the load above the core count is contended.
+    line["load_avg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(line), flush=True)
 
 
