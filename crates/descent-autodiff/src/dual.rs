@@ -470,7 +470,7 @@ mod tests {
 
     #[test]
     fn erf_derivative_is_the_gaussian() {
-        let got = derivative(|x| Float::erf(x), 0.5_f32);
+        let got = derivative(Float::erf, 0.5_f32);
         let want = (std::f32::consts::FRAC_2_SQRT_PI) * (-0.25_f32).exp();
         assert!((got - want).abs() < 1e-6);
     }

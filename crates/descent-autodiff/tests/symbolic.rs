@@ -58,6 +58,12 @@ fn smooth_at(expr: &Expr, at: &Point, margin: f64) -> bool {
             (Ok(a), Ok(b)) => (a - b).abs() > margin,
             _ => false,
         },
+        // A fractional power is smooth at its base's zero only in theory: its higher
+        // derivatives blow up there, so a finite difference cannot follow it.
+        Expr::Pow(base, exponent) => match (base.eval(at), exponent.eval(at)) {
+            (Ok(b), Ok(p)) => p.fract() == 0.0 || b.abs() > 0.1,
+            _ => false,
+        },
         Expr::Call(Func::Tan, args) => args[0].eval(at).is_ok_and(|v| v.cos().abs() > 0.3),
         _ => true,
     };
@@ -101,6 +107,24 @@ fn four_derivatives_agree(text: &str, x: f64, y: f64) -> Result<bool, TestCaseEr
         let Ok(central) = central_difference(&f, &at, var) else {
             return Ok(false);
         };
+        // Where the function varies too fast for the stencil's step (1/x near 0, say),
+        // a finite difference means nothing: a much smaller step must agree with it.
+        let small_step = {
+            let x = at[var];
+            let h = 1e-6 * x.abs().max(1.0);
+            let moved = |t: f64| {
+                let mut p = at.clone();
+                p.insert(var.to_string(), t);
+                f.eval(&p)
+            };
+            match (moved(x + h), moved(x - h)) {
+                (Ok(up), Ok(down)) => (up - down) / (2.0 * h),
+                _ => return Ok(false),
+            }
+        };
+        if !close(central, small_step, 1e-5) {
+            return Ok(false);
+        }
         let context = format!("d/d{var} of {text} = {formula} at {at:?}");
         prop_assert!(
             close(symbolic, forward, 1e-9),
@@ -133,7 +157,7 @@ fn four_derivatives_agree_where_smooth() {
     });
     runner
         .run(
-            &(expression(), -2.0..2.0f64, 0.1..2.0f64),
+            &(expression(), -2.0..2.0f64, 0.5..2.0f64),
             |(text, x, y)| {
                 if four_derivatives_agree(&text, x, y)? {
                     checked.set(checked.get() + 1);
