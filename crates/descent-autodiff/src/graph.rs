@@ -202,15 +202,40 @@ impl<T: Float> Graph<T> {
     /// same graph again allocates nothing. Shared leaves are released, so parameters
     /// can be updated in place afterwards without a copy.
     pub fn clear(&mut self) {
+        self.release_shared();
+        self.ops.clear();
+        self.requires_grad.clear();
+        self.indices.clear();
+        self.grads.set.iter_mut().for_each(|set| *set = false);
+    }
+
+    /// Lets go of the leaves shared with the caller ([`Graph::param`], [`Graph::input`])
+    /// while keeping every gradient readable, so that an optimizer can update the
+    /// parameters in place (no copy-on-write) straight from [`Graph::grad`]. The
+    /// released nodes' values may not be read afterwards; [`Graph::clear`] before the
+    /// next step as usual.
+    ///
+    /// ```
+    /// use descent_autodiff::Graph;
+    /// use ndarray::arr1;
+    ///
+    /// let mut w = arr1(&[3.0_f64]).into_dyn().into_shared();
+    /// let mut graph = Graph::new();
+    /// let w_var = graph.param(&w);
+    /// let loss = graph.mul(w_var, w_var);
+    /// graph.backward(loss);
+    /// graph.release_shared();
+    /// let gradient = graph.grad(w_var).unwrap();
+    /// let before = w.as_ptr();
+    /// w.zip_mut_with(&gradient, |w, &g| *w -= 0.25 * g); // 3 - 0.25 · 6
+    /// assert_eq!((w[0], w.as_ptr()), (1.5, before)); // updated in place, not copied
+    /// ```
+    pub fn release_shared(&mut self) {
         for slot in &mut self.values[..self.ops.len()] {
             if matches!(slot, Slot::Shared(_)) {
                 *slot = Slot::Empty;
             }
         }
-        self.ops.clear();
-        self.requires_grad.clear();
-        self.indices.clear();
-        self.grads.set.iter_mut().for_each(|set| *set = false);
     }
 
     /// Forgets all gradients, keeping the nodes.

@@ -27,7 +27,7 @@ pub struct HessianVectorProduct<T> {
 /// // f(x) = sum(x³): H = diag(6x), so H·v = 6 x ⊙ v.
 /// let x = arr1(&[1.0_f64, 2.0]);
 /// let v = arr1(&[1.0_f64, 0.5]);
-/// let result = hessian_vector_product(|g, x| { let c = g.powf(x, 3.0.into()); g.sum(c) }, x.view(), v.view());
+/// let result = hessian_vector_product(|g, x| { let c = g.powf(x, descent_autodiff::Dual::constant(3.0)); g.sum(c) }, x.view(), v.view());
 /// assert_eq!(result.hvp.to_vec(), vec![6.0, 6.0]);
 /// ```
 ///
