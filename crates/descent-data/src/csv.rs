@@ -234,8 +234,14 @@ pub fn load_records<R: DeserializeOwned>(
     let mut width = None;
     let mut out = Vec::new();
     let mut header_line = 0;
-    while reader.read_record(&mut record).map_err(|e| csv_error(&file, e))? {
-        let line = record.position().map_or(0, |p| p.line());
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(&file, e))?
+    {
+        let line = parse::line_at(
+            text.body,
+            record.position().map_or(0, |p| p.byte() as usize),
+        );
         if width.is_none() {
             width = Some(record.len());
             if options.has_header {
@@ -248,7 +254,12 @@ pub fn load_records<R: DeserializeOwned>(
         }
         let expected = width.unwrap_or(record.len());
         if record.len() != expected {
-            return Err(DataError::FieldCount { file, line, expected, found: record.len() });
+            return Err(DataError::FieldCount {
+                file,
+                line,
+                expected,
+                found: record.len(),
+            });
         }
         let row: R = record.deserialize(header.as_ref()).map_err(|e| {
             let (column, message) = match e.kind() {
@@ -263,7 +274,9 @@ pub fn load_records<R: DeserializeOwned>(
                 line,
                 column,
                 message: match name {
-                    Some(name) => format!("field `{name}`: {message}; expected a value of the record's type"),
+                    Some(name) => {
+                        format!("field `{name}`: {message}; expected a value of the record's type")
+                    }
                     None => format!("{message}; expected a value of the record's type"),
                 },
             }
@@ -274,13 +287,19 @@ pub fn load_records<R: DeserializeOwned>(
         return Err(empty(&file));
     }
     if out.is_empty() {
-        return Err(DataError::HeaderOnly { file, line: header_line + 1 });
+        return Err(DataError::HeaderOnly {
+            file,
+            line: header_line + 1,
+        });
     }
     Ok(out)
 }
 
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| DataError::Io { file: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| DataError::Io {
+        file: path.to_path_buf(),
+        source,
+    })
 }
 
 pub(crate) fn empty(file: &Path) -> DataError {
@@ -307,7 +326,11 @@ struct Prepared<'a> {
 }
 
 fn prepare<'a>(bytes: &'a [u8], file: &Path) -> Result<Prepared<'a>> {
-    let bom_len = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let bom_len = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let body = &bytes[bom_len..];
     if let Err(e) = std::str::from_utf8(body) {
         let offset = e.valid_up_to();
@@ -329,4 +352,3 @@ fn prepare<'a>(bytes: &'a [u8], file: &Path) -> Result<Prepared<'a>> {
     }
     Ok(Prepared { body, bom_len })
 }
-

@@ -129,7 +129,12 @@ impl<T: Float> Dataset<T> {
                 ));
             }
         }
-        Ok(Self { features, targets, feature_names, target_name })
+        Ok(Self {
+            features,
+            targets,
+            feature_names,
+            target_name,
+        })
     }
 
     /// The feature matrix, one row per example.
@@ -187,7 +192,12 @@ impl<T: Float> Dataset<T> {
 
     /// Takes the data set apart into features, targets, feature names and target name.
     pub fn into_parts(self) -> (Array2<T>, Targets<T>, Vec<String>, String) {
-        (self.features, self.targets, self.feature_names, self.target_name)
+        (
+            self.features,
+            self.targets,
+            self.feature_names,
+            self.target_name,
+        )
     }
 }
 

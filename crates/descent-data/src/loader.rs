@@ -165,7 +165,11 @@ impl<'a, T: Float> DataLoader<'a, T> {
     /// Batches in each epoch.
     pub fn batches_per_epoch(&self) -> usize {
         let n = self.data.rows();
-        if self.drop_last { n / self.batch_rows } else { n.div_ceil(self.batch_rows) }
+        if self.drop_last {
+            n / self.batch_rows
+        } else {
+            n.div_ceil(self.batch_rows)
+        }
     }
 
     /// The row order of an epoch: `0..rows` unshuffled, else a seeded permutation.
@@ -250,7 +254,10 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 BatchTargets::Classes(self.class_buf.slice(s![..m]))
             }
         };
-        Batch { features: self.x_buf.slice(s![..m, ..]), targets }
+        Batch {
+            features: self.x_buf.slice(s![..m, ..]),
+            targets,
+        }
     }
 
     /// Where the loader stands, to save (it is serde-serializable).

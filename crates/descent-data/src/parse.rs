@@ -54,13 +54,29 @@ enum Value<T> {
     NonFinite,
 }
 
+/// The 1-based line of the record that starts at `byte` (skipping the line end that the
+/// CSV reader may count as the record's start on CRLF files).
+pub(crate) fn line_at(body: &[u8], byte: usize) -> u64 {
+    let mut at = byte.min(body.len());
+    while at < body.len() && (body[at] == b'\n' || body[at] == b'\r') {
+        at += 1;
+    }
+    memchr::memchr_iter(b'\n', &body[..at]).count() as u64 + 1
+}
+
+fn record_byte(record: &csv::ByteRecord) -> usize {
+    record.position().map_or(0, |p| p.byte() as usize)
+}
+
 fn trim(field: &[u8]) -> &[u8] {
     field.trim_ascii()
 }
 
 fn parse_number<T: Float>(field: &[u8]) -> Option<T> {
     if std::mem::size_of::<T>() == 4 {
-        fast_float2::parse::<f32, _>(field).ok().map(|v| T::of(v as f64))
+        fast_float2::parse::<f32, _>(field)
+            .ok()
+            .map(|v| T::of(v as f64))
     } else {
         fast_float2::parse::<f64, _>(field).ok().map(T::of)
     }
@@ -105,12 +121,15 @@ pub(crate) fn check_duplicates(names: &[String], file: &Path, line: u64) -> Resu
 fn resolve(column: &ColumnRef, names: &[String], file: &Path, line: u64) -> Result<usize> {
     match column {
         ColumnRef::Name(name) => {
-            names.iter().position(|n| n == name).ok_or_else(|| DataError::NoSuchColumn {
-                file: file.to_path_buf(),
-                line,
-                name: name.clone(),
-                available: names.to_vec(),
-            })
+            names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| DataError::NoSuchColumn {
+                    file: file.to_path_buf(),
+                    line,
+                    name: name.clone(),
+                    available: names.to_vec(),
+                })
         }
         ColumnRef::Index(index) if *index < names.len() => Ok(*index),
         ColumnRef::Index(index) => Err(DataError::ColumnOutOfRange {
@@ -139,19 +158,21 @@ pub(crate) fn parse_dataset<T: Float>(
 ) -> Result<Dataset<T>> {
     let mut rdr = reader(body, options.delimiter);
     let mut record = csv::ByteRecord::new();
-    if !rdr.read_byte_record(&mut record).map_err(|e| csv_error(file, e))? {
+    if !rdr
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(file, e))?
+    {
         return Err(empty(file));
     }
-    let header_line = record.position().map_or(1, |p| p.line());
+    let header_line = line_at(body, record_byte(&record));
     let width = record.len();
-    let (names, data_start, first_data_line) = if options.has_header {
+    let (names, data_start) = if options.has_header {
         let names: Vec<String> = record.iter().map(|f| text(f).trim().to_string()).collect();
         check_duplicates(&names, file, header_line)?;
-        let next = rdr.position();
-        (names, next.byte() as usize, next.line())
+        (names, rdr.position().byte() as usize)
     } else {
         let names = (1..=width).map(|i| format!("column_{i}")).collect();
-        (names, 0, 1)
+        (names, 0)
     };
     if width < 2 {
         return Err(DataError::FieldCount {
@@ -173,9 +194,10 @@ pub(crate) fn parse_dataset<T: Float>(
         dropped[resolve(column, &names, file, header_line)?] = true;
     }
     let chosen: Vec<usize> = match &options.select {
-        Some(columns) => {
-            columns.iter().map(|c| resolve(c, &names, file, header_line)).collect::<Result<_>>()?
-        }
+        Some(columns) => columns
+            .iter()
+            .map(|c| resolve(c, &names, file, header_line))
+            .collect::<Result<_>>()?,
         None => (0..width).collect(),
     };
     let mut n_features = 0;
@@ -205,25 +227,25 @@ pub(crate) fn parse_dataset<T: Float>(
 
     let ranges = chunk_ranges(data, options.parallel);
     let parsed: Vec<Result<Chunk<T>>> = if ranges.len() > 1 {
-        ranges.par_iter().map(|r| parse_chunk(&data[r.clone()], &layout)).collect()
+        ranges
+            .par_iter()
+            .map(|r| parse_chunk(body, data_start + r.start, &data[r.clone()], &layout))
+            .collect()
     } else {
-        ranges.iter().map(|r| parse_chunk(&data[r.clone()], &layout)).collect()
+        ranges
+            .iter()
+            .map(|r| parse_chunk(body, data_start + r.start, &data[r.clone()], &layout))
+            .collect()
     };
-    let mut chunks = Vec::with_capacity(parsed.len());
-    for (range, chunk) in ranges.iter().zip(parsed) {
-        match chunk {
-            Ok(chunk) => chunks.push(chunk),
-            Err(error) => {
-                // Chunk lines count from 1; shift them to the file's lines.
-                let before = memchr::memchr_iter(b'\n', &data[..range.start]).count() as u64;
-                return Err(shift_line(error, first_data_line - 1 + before));
-            }
-        }
-    }
+    // The first error in file order wins, whichever thread found it first.
+    let chunks = parsed.into_iter().collect::<Result<Vec<_>>>()?;
     let rows: usize = chunks.iter().map(|c| c.rows).sum();
     if rows == 0 {
         if no_records(data, options) {
-            return Err(DataError::HeaderOnly { file: file.to_path_buf(), line: first_data_line });
+            return Err(DataError::HeaderOnly {
+                file: file.to_path_buf(),
+                line: header_line + 1,
+            });
         }
         return Err(DataError::InvalidArgument {
             what: format!("rows of {}", file.display()),
@@ -260,7 +282,7 @@ fn auto_classes(data: &[u8], target: usize, options: &CsvOptions) -> bool {
 /// (a quoted field may hold a line end), or parallel parsing is off.
 fn chunk_ranges(data: &[u8], parallel: bool) -> Vec<std::ops::Range<usize>> {
     if !parallel || data.len() < PARALLEL_MIN_BYTES || memchr::memchr(b'"', data).is_some() {
-        return vec![0..data.len()];
+        return std::iter::once(0..data.len()).collect();
     }
     let mut ranges = Vec::with_capacity(data.len() / CHUNK_BYTES + 1);
     let mut start = 0;
@@ -276,7 +298,13 @@ fn chunk_ranges(data: &[u8], parallel: bool) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
+/// Parses the rows of `data`, which starts at byte `offset` of `body` (for line numbers).
+fn parse_chunk<T: Float>(
+    body: &[u8],
+    offset: usize,
+    data: &[u8],
+    layout: &Layout,
+) -> Result<Chunk<T>> {
     let options = layout.options;
     let width = layout.roles.len();
     let guess = data.len() / (width * 8).max(1);
@@ -292,12 +320,16 @@ fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
     let mut rdr = reader(data, options.delimiter);
     let mut record = csv::ByteRecord::new();
     let file = layout.file;
-    while rdr.read_byte_record(&mut record).map_err(|e| csv_error(file, e))? {
-        let line = record.position().map_or(0, |p| p.line());
+    while rdr
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(file, e))?
+    {
+        let start = offset + record_byte(&record);
+        let line = || line_at(body, start);
         if record.len() != width {
             return Err(DataError::FieldCount {
                 file: file.to_path_buf(),
-                line,
+                line: line(),
                 expected: width,
                 found: record.len(),
             });
@@ -317,7 +349,7 @@ fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
                 if is_missing(label, options) {
                     match options.missing {
                         MissingPolicy::DropRow => drop_row = true,
-                        _ => return Err(missing(file, line, at(""), field, "a class label")),
+                        _ => return Err(missing(file, line(), at(""), field, "a class label")),
                     }
                     continue;
                 }
@@ -326,7 +358,7 @@ fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
                     if !known.iter().any(|k| k.as_bytes() == label) {
                         return Err(DataError::UnknownClass {
                             file: file.to_path_buf(),
-                            line,
+                            line: line(),
                             column: column + 1,
                             field: layout.names[column].clone(),
                             label: text(label),
@@ -346,10 +378,10 @@ fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
                             chunk.missing.push((chunk.rows, j))
                         }
                         (MissingPolicy::FillMean, _) => {
-                            return Err(missing(file, line, at(""), field, "a target value"));
+                            return Err(missing(file, line(), at(""), field, "a target value"));
                         }
                         (MissingPolicy::Error, _) => {
-                            return Err(missing(file, line, at(""), field, "a number"));
+                            return Err(missing(file, line(), at(""), field, "a number"));
                         }
                     }
                     T::zero()
@@ -357,7 +389,7 @@ fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
                 Value::NotNumber => {
                     return Err(DataError::NotANumber {
                         file: file.to_path_buf(),
-                        line,
+                        line: line(),
                         column: column + 1,
                         field: layout.names[column].clone(),
                         value: text(field),
@@ -373,7 +405,7 @@ fn parse_chunk<T: Float>(data: &[u8], layout: &Layout) -> Result<Chunk<T>> {
                 Value::NonFinite => {
                     return Err(DataError::NonFinite {
                         file: file.to_path_buf(),
-                        line,
+                        line: line(),
                         column: column + 1,
                         field: layout.names[column].clone(),
                         value: text(field),
@@ -411,12 +443,18 @@ fn missing(
         column: at.1,
         field: at.2,
         value: text(field),
-        expected: format!("{expected} (missing values are errors unless the policy says otherwise)"),
+        expected: format!(
+            "{expected} (missing values are errors unless the policy says otherwise)"
+        ),
     }
 }
 
 /// The chunk-local id of a label, adding it when new.
-fn class_id(label: &[u8], labels: &mut Vec<Box<[u8]>>, lookup: &mut HashMap<Box<[u8]>, u32>) -> u32 {
+fn class_id(
+    label: &[u8],
+    labels: &mut Vec<Box<[u8]>>,
+    lookup: &mut HashMap<Box<[u8]>, u32>,
+) -> u32 {
     if labels.len() <= 32 {
         if let Some(i) = labels.iter().position(|l| &**l == label) {
             return i as u32;
@@ -438,27 +476,16 @@ fn class_id(label: &[u8], labels: &mut Vec<Box<[u8]>>, lookup: &mut HashMap<Box<
     id
 }
 
-/// Adds `base` to the line of an error found in a chunk.
-fn shift_line(mut error: DataError, base: u64) -> DataError {
-    match &mut error {
-        DataError::FieldCount { line, .. }
-        | DataError::NotANumber { line, .. }
-        | DataError::NonFinite { line, .. }
-        | DataError::Missing { line, .. }
-        | DataError::UnknownClass { line, .. }
-        | DataError::Record { line, .. } => *line += base,
-        _ => {}
-    }
-    error
-}
-
 /// The class names in their documented order: numeric when all labels are numbers,
 /// byte order otherwise.
 fn order_labels(labels: &mut [Box<[u8]>]) {
     let numbers: Option<Vec<f64>> = labels.iter().map(|l| parse_number::<f64>(l)).collect();
     match numbers {
         Some(_) => labels.sort_by(|a, b| {
-            let (x, y) = (parse_number::<f64>(a).unwrap_or(0.0), parse_number::<f64>(b).unwrap_or(0.0));
+            let (x, y) = (
+                parse_number::<f64>(a).unwrap_or(0.0),
+                parse_number::<f64>(b).unwrap_or(0.0),
+            );
             x.total_cmp(&y).then_with(|| a.cmp(b))
         }),
         None => labels.sort(),
@@ -482,16 +509,21 @@ fn merge<T: Float>(chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Result
         let names_bytes: Vec<Box<[u8]>> = match layout.fixed_classes {
             Some(known) => known.iter().map(|k| k.as_bytes().into()).collect(),
             None => {
-                let mut all: Vec<Box<[u8]>> =
-                    chunks.iter().flat_map(|c| c.labels.iter().cloned()).collect();
+                let mut all: Vec<Box<[u8]>> = chunks
+                    .iter()
+                    .flat_map(|c| c.labels.iter().cloned())
+                    .collect();
                 all.sort();
                 all.dedup();
                 order_labels(&mut all);
                 all
             }
         };
-        let index: HashMap<&[u8], usize> =
-            names_bytes.iter().enumerate().map(|(i, n)| (&**n, i)).collect();
+        let index: HashMap<&[u8], usize> = names_bytes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (&**n, i))
+            .collect();
         let mut indices = Vec::with_capacity(rows);
         for chunk in &chunks {
             let remap: Vec<usize> = chunk.labels.iter().map(|l| index[&**l]).collect();
@@ -533,8 +565,11 @@ fn fill_means<T: Float>(features: &mut [T], d: usize, rows: usize, missing: &[(u
     }
     for &(r, j) in missing {
         let present = rows - absent[j];
-        let mean = if present == 0 { 0.0 } else { sums[j] / present as f64 };
+        let mean = if present == 0 {
+            0.0
+        } else {
+            sums[j] / present as f64
+        };
         features[r * d + j] = T::of(mean);
     }
 }
-

@@ -11,7 +11,11 @@ fn check_columns(expected: usize, found: usize) -> Result<()> {
     if expected == found {
         Ok(())
     } else {
-        Err(invalid("feature columns", found, format!("{expected}, as when the scaler was fitted")))
+        Err(invalid(
+            "feature columns",
+            found,
+            format!("{expected}, as when the scaler was fitted"),
+        ))
     }
 }
 
@@ -25,7 +29,10 @@ fn column_stats<T: Float>(x: ArrayView2<'_, T>) -> Result<Vec<(f64, f64, f64, f6
             let mean = col.iter().map(|v| v.as_f64()).sum::<f64>() / n;
             let var = col.iter().map(|v| (v.as_f64() - mean).powi(2)).sum::<f64>() / n;
             let min = col.iter().map(|v| v.as_f64()).fold(f64::INFINITY, f64::min);
-            let max = col.iter().map(|v| v.as_f64()).fold(f64::NEG_INFINITY, f64::max);
+            let max = col
+                .iter()
+                .map(|v| v.as_f64())
+                .fold(f64::NEG_INFINITY, f64::max);
             (mean, var.sqrt(), min, max)
         })
         .collect())
@@ -66,7 +73,10 @@ impl StandardScaler {
         let stats = column_stats(x)?;
         Ok(Self {
             mean: stats.iter().map(|s| s.0).collect(),
-            scale: stats.iter().map(|s| if s.1 > 0.0 { s.1 } else { 1.0 }).collect(),
+            scale: stats
+                .iter()
+                .map(|s| if s.1 > 0.0 { s.1 } else { 1.0 })
+                .collect(),
         })
     }
 
@@ -117,7 +127,10 @@ impl MinMaxScaler {
         let stats = column_stats(x)?;
         Ok(Self {
             min: stats.iter().map(|s| s.2).collect(),
-            range: stats.iter().map(|s| if s.3 > s.2 { s.3 - s.2 } else { 1.0 }).collect(),
+            range: stats
+                .iter()
+                .map(|s| if s.3 > s.2 { s.3 - s.2 } else { 1.0 })
+                .collect(),
         })
     }
 
@@ -166,7 +179,11 @@ pub fn one_hot<T: Float>(indices: &[usize], classes: usize) -> Result<Array2<T>>
     let mut out = Array2::zeros((indices.len(), classes));
     for (row, &class) in indices.iter().enumerate() {
         if class >= classes {
-            return Err(invalid("class index", class, format!("an index below {classes}")));
+            return Err(invalid(
+                "class index",
+                class,
+                format!("an index below {classes}"),
+            ));
         }
         out[[row, class]] = T::one();
     }

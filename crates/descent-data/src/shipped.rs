@@ -27,8 +27,13 @@ pub enum Shipped {
 
 impl Shipped {
     /// Every shipped data set.
-    pub const ALL: [Shipped; 5] =
-        [Shipped::Iris, Shipped::Wine, Shipped::BreastCancer, Shipped::Diabetes, Shipped::Digits];
+    pub const ALL: [Shipped; 5] = [
+        Shipped::Iris,
+        Shipped::Wine,
+        Shipped::BreastCancer,
+        Shipped::Diabetes,
+        Shipped::Digits,
+    ];
 
     /// The name used in experiment files and on the command line (`breast_cancer`).
     pub fn name(self) -> &'static str {
@@ -92,7 +97,11 @@ impl Shipped {
                 actual,
             });
         }
-        let kind = if self.is_classification() { TargetKind::Classes } else { TargetKind::Real };
+        let kind = if self.is_classification() {
+            TargetKind::Classes
+        } else {
+            TargetKind::Real
+        };
         load_csv_bytes(&bytes, &path, &CsvOptions::default().with_target_kind(kind))
     }
 }
@@ -101,12 +110,13 @@ impl FromStr for Shipped {
     type Err = DataError;
 
     fn from_str(name: &str) -> Result<Self> {
-        Shipped::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
-            DataError::UnknownDataset {
+        Shipped::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| DataError::UnknownDataset {
                 name: name.to_string(),
                 known: Shipped::ALL.iter().map(|s| s.name().to_string()).collect(),
-            }
-        })
+            })
     }
 }
 

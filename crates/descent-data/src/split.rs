@@ -118,9 +118,11 @@ pub fn train_validation_test_split<T: Float>(
         parts[1].extend_from_slice(&group[n_test..n_test + n_val]);
         parts[0].extend_from_slice(&group[n_test + n_val..]);
     }
-    for (part, (name, fraction)) in
-        parts.iter_mut().zip([("training", 1.0), ("validation", validation), ("test", test)])
-    {
+    for (part, (name, fraction)) in parts.iter_mut().zip([
+        ("training", 1.0),
+        ("validation", validation),
+        ("test", test),
+    ]) {
         if part.is_empty() && fraction > 0.0 {
             return Err(invalid(
                 &format!("{name} part"),
@@ -150,7 +152,11 @@ pub fn k_fold<T: Float>(
     stratified: bool,
 ) -> Result<Vec<Fold>> {
     if k < 2 || k > data.rows() {
-        return Err(invalid("k", k, format!("2 to the number of rows ({})", data.rows())));
+        return Err(invalid(
+            "k",
+            k,
+            format!("2 to the number of rows ({})", data.rows()),
+        ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut fold_of = vec![0; data.rows()];

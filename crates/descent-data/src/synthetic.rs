@@ -93,8 +93,17 @@ pub fn linear<T: Float>(
         y.push(T::of(dot + noise * normal(rng)));
     }
     let x = Array2::from_shape_vec((rows, features), x).expect("rows × features values");
-    let data = Dataset::new(x, Targets::Real(Array1::from(y)), names(features), "y".into())?;
-    Ok(LinearData { data, weights, bias })
+    let data = Dataset::new(
+        x,
+        Targets::Real(Array1::from(y)),
+        names(features),
+        "y".into(),
+    )?;
+    Ok(LinearData {
+        data,
+        weights,
+        bias,
+    })
 }
 
 /// Gaussian blobs: `centers` classes in `features` dimensions, centres uniform in
@@ -111,9 +120,15 @@ pub fn blobs<T: Float>(
 ) -> Result<Dataset<T>> {
     check(rows, std)?;
     if centers == 0 || features == 0 {
-        return Err(invalid("centers and features", (centers, features).0, "at least 1 each"));
+        return Err(invalid(
+            "centers and features",
+            (centers, features).0,
+            "at least 1 each",
+        ));
     }
-    let middles: Vec<f64> = (0..centers * features).map(|_| rng.random_range(-10.0..10.0)).collect();
+    let middles: Vec<f64> = (0..centers * features)
+        .map(|_| rng.random_range(-10.0..10.0))
+        .collect();
     let mut x = Vec::with_capacity(rows * features);
     let labels: Vec<usize> = (0..rows).map(|i| i % centers).collect();
     for &c in &labels {
@@ -133,7 +148,13 @@ pub fn moons<T: Float>(rows: usize, noise: f64, rng: &mut ChaCha8Rng) -> Result<
     check(rows, noise)?;
     let outer = rows.div_ceil(2);
     let inner = rows - outer;
-    let step = |n: usize, i: usize| if n > 1 { PI * i as f64 / (n - 1) as f64 } else { 0.0 };
+    let step = |n: usize, i: usize| {
+        if n > 1 {
+            PI * i as f64 / (n - 1) as f64
+        } else {
+            0.0
+        }
+    };
     let mut x = Vec::with_capacity(rows * 2);
     let mut labels = Vec::with_capacity(rows);
     for i in 0..outer {
@@ -143,7 +164,10 @@ pub fn moons<T: Float>(rows: usize, noise: f64, rng: &mut ChaCha8Rng) -> Result<
     }
     for i in 0..inner {
         let t = step(inner, i);
-        x.extend([1.0 - t.cos() + noise * normal(rng), 0.5 - t.sin() + noise * normal(rng)]);
+        x.extend([
+            1.0 - t.cos() + noise * normal(rng),
+            0.5 - t.sin() + noise * normal(rng),
+        ]);
         labels.push(1);
     }
     classified(x, 2, labels, 2)
@@ -169,7 +193,11 @@ pub fn spirals<T: Float>(
     for c in 0..classes {
         let n = rows / classes + usize::from(c < rows % classes);
         for i in 0..n {
-            let s = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
+            let s = if n > 1 {
+                i as f64 / (n - 1) as f64
+            } else {
+                0.0
+            };
             let t = 4.0 * (c as f64 + s) + noise * normal(rng);
             x.extend([s * t.sin(), s * t.cos()]);
             labels.push(c);

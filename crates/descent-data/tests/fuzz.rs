@@ -1,0 +1,74 @@
+//! No input makes the CSV loader panic: random bytes, and random mutations of a valid file.
+
+use std::path::Path;
+
+use descent_data::{CsvOptions, MissingPolicy, TargetKind, load_csv_bytes};
+use proptest::prelude::*;
+
+const VALID: &[u8] =
+    b"\xEF\xBB\xBFa,\"b,c\",label\r\n1.5,2,setosa\r\n-3e2,NaN,\"virg,inica\"\n4,,x\n";
+
+fn all_options() -> Vec<CsvOptions> {
+    vec![
+        CsvOptions::default(),
+        CsvOptions {
+            missing: MissingPolicy::FillMean,
+            allow_non_finite: true,
+            ..CsvOptions::default()
+        },
+        CsvOptions {
+            missing: MissingPolicy::DropRow,
+            has_header: false,
+            ..CsvOptions::default()
+        },
+        CsvOptions::default()
+            .with_target(0usize)
+            .with_target_kind(TargetKind::Real),
+        CsvOptions::default().with_classes(&["setosa".to_string()]),
+        CsvOptions {
+            select: Some(vec![1usize.into(), "a".into()]),
+            ..CsvOptions::default()
+        },
+    ]
+}
+
+fn load_all(bytes: &[u8]) {
+    for options in all_options() {
+        let _ = load_csv_bytes::<f32>(bytes, Path::new("fuzz.csv"), &options);
+        let _ = load_csv_bytes::<f64>(bytes, Path::new("fuzz.csv"), &options);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        load_all(&bytes);
+    }
+
+    #[test]
+    fn csv_like_bytes_never_panic(
+        bytes in proptest::collection::vec(
+            prop::sample::select(b"0123456789.,-+eE\"\n\r aN\xEF\xBB\xBF\xFFi".to_vec()), 0..200)
+    ) {
+        load_all(&bytes);
+    }
+
+    #[test]
+    fn mutations_of_a_valid_file_never_panic(
+        edits in proptest::collection::vec((0usize..VALID.len() + 1, any::<u8>(), 0u8..3), 1..8)
+    ) {
+        let mut bytes = VALID.to_vec();
+        for (at, byte, kind) in edits {
+            let at = at.min(bytes.len());
+            match kind {
+                0 if at < bytes.len() => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ if at < bytes.len() => { bytes.remove(at); }
+                _ => bytes.push(byte),
+            }
+        }
+        load_all(&bytes);
+    }
+}

@@ -1,0 +1,34 @@
+//! The `descent` command line: the top-level parser and one subcommand per module.
+
+mod calc;
+mod data;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Gradient-based learning made exact, visible and comparable.
+#[derive(Debug, Parser)]
+#[command(name = "descent", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Look at data sets and CSV files.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Derivatives four ways, gradients, Hessians and minimisation of expressions.
+    #[command(subcommand)]
+    Calc(calc::CalcCommand),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Data(command) => data::run(command),
+        Command::Calc(command) => calc::run(command),
+    }
+}
