@@ -21,13 +21,22 @@ pub fn float(value: &Value) -> Result<f64> {
 
 /// A field of an object as a float.
 pub fn float_field(object: &Value, key: &str) -> Result<f64> {
-    float(object.get(key).with_context(|| format!("missing field `{key}`"))?)
-        .with_context(|| format!("in field `{key}`"))
+    float(
+        object
+            .get(key)
+            .with_context(|| format!("missing field `{key}`"))?,
+    )
+    .with_context(|| format!("in field `{key}`"))
 }
 
 /// A bare JSON array of floats.
 pub fn floats(value: &Value) -> Result<Vec<f64>> {
-    value.as_array().context("expected an array of floats")?.iter().map(float).collect()
+    value
+        .as_array()
+        .context("expected an array of floats")?
+        .iter()
+        .map(float)
+        .collect()
 }
 
 /// A tensor object as an f64 array (integer and boolean data converted to 0/1 floats).
@@ -37,7 +46,11 @@ pub fn tensor(value: &Value) -> Result<ArrayD<f64>> {
         .and_then(Value::as_array)
         .context("tensor without `shape`")?
         .iter()
-        .map(|d| d.as_u64().map(|d| d as usize).context("shape entries must be integers"))
+        .map(|d| {
+            d.as_u64()
+                .map(|d| d as usize)
+                .context("shape entries must be integers")
+        })
         .collect::<Result<_>>()?;
     let data: Vec<f64> = value
         .get("data")

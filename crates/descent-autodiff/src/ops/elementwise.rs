@@ -3,7 +3,7 @@
 //! operations whose local derivative comes with their value.
 
 use ndarray::Dimension;
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 
 use super::Op;
 use crate::Float;
@@ -458,32 +458,49 @@ pub(crate) fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> ShapeBuf {
     out
 }
 
-/// Calls `visit(out_flat, in_flat)` for every element of `out_shape`, where `in_flat`
-/// is the row-major position in `in_shape` that broadcasts to it.
-fn broadcast_walk(out_shape: &[usize], in_shape: &[usize], mut visit: impl FnMut(usize, usize)) {
-    let ndim = out_shape.len();
-    assert!(ndim <= 8, "broadcasting supports at most 8 axes");
-    let pad = ndim - in_shape.len();
+/// Row-major strides of `shape` padded on the left to `ndim` axes, 0 where it broadcasts.
+fn broadcast_strides(ndim: usize, shape: &[usize]) -> [usize; 8] {
+    let pad = ndim - shape.len();
     let mut strides = [0usize; 8];
     let mut stride = 1;
-    for k in (0..in_shape.len()).rev() {
-        strides[k + pad] = if in_shape[k] == 1 { 0 } else { stride };
-        stride *= in_shape[k];
+    for k in (0..shape.len()).rev() {
+        strides[k + pad] = if shape[k] == 1 { 0 } else { stride };
+        stride *= shape[k];
     }
+    strides
+}
+
+/// Calls `visit(out_flat, a_flat, b_flat)` for every element of `out_shape`, where
+/// `a_flat` and `b_flat` are the row-major positions in `a_shape` and `b_shape` that
+/// broadcast to it.
+fn broadcast_walk(
+    out_shape: &[usize],
+    a_shape: &[usize],
+    b_shape: &[usize],
+    mut visit: impl FnMut(usize, usize, usize),
+) {
+    let ndim = out_shape.len();
+    assert!(ndim <= 8, "broadcasting supports at most 8 axes");
+    let (a_strides, b_strides) = (
+        broadcast_strides(ndim, a_shape),
+        broadcast_strides(ndim, b_shape),
+    );
     let total: usize = out_shape.iter().product();
     let mut index = [0usize; 8];
-    let mut in_flat = 0;
+    let (mut a_flat, mut b_flat) = (0, 0);
     for out_flat in 0..total {
-        visit(out_flat, in_flat);
+        visit(out_flat, a_flat, b_flat);
         let mut k = ndim;
         while k > 0 {
             k -= 1;
             index[k] += 1;
-            in_flat += strides[k];
+            a_flat += a_strides[k];
+            b_flat += b_strides[k];
             if index[k] < out_shape[k] {
                 break;
             }
-            in_flat -= strides[k] * out_shape[k];
+            a_flat -= a_strides[k] * out_shape[k];
+            b_flat -= b_strides[k] * out_shape[k];
             index[k] = 0;
         }
     }
@@ -543,9 +560,9 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// When the three shapes differ.
     pub fn where_mask(&mut self, mask: Var, a: Var, b: Var) -> Var {
-        let shape = self.shape(a).to_vec();
+        let shape = ShapeBuf::new(self.shape(a));
         assert!(
-            self.shape(mask) == shape.as_slice() && self.shape(b) == shape.as_slice(),
+            self.shape(mask) == &*shape && self.shape(b) == &*shape,
             "where: mask {:?}, a {:?} and b {:?} must have one shape",
             self.shape(mask),
             shape,
@@ -586,7 +603,7 @@ impl<T: Float> Graph<T> {
             ArrayViewMutD<'_, T>,
         ),
     ) -> Var {
-        let input_shape = self.shape(input).to_vec();
+        let input_shape = ShapeBuf::new(self.shape(input));
         assert!(
             output_shape.len() <= input_shape.len()
                 && output_shape == &input_shape[..output_shape.len()],
@@ -713,17 +730,15 @@ pub(crate) fn backward_binary<T: Float>(
                 cb.as_slice().unwrap(),
                 cg.as_slice().unwrap(),
             );
-            let mut a_index = vec![0usize; cg.len()];
-            broadcast_walk(shape.slice(), va.shape(), |o, ia| a_index[o] = ia);
             grads.update(requires_grad, input, input_shape, |mut dst, assign| {
                 if assign {
                     dst.fill(T::zero());
                 }
                 let dst = dst.as_slice_mut().expect("gradient buffers are contiguous");
-                broadcast_walk(shape.slice(), vb.shape(), |o, ib| {
-                    let (x, y) = (sa[a_index[o]], sb[ib]);
+                broadcast_walk(shape.slice(), va.shape(), vb.shape(), |o, ia, ib| {
+                    let (x, y) = (sa[ia], sb[ib]);
                     let contribution = operation.vjp(wrt_b, sg[o], x, y, operation.f(x, y));
-                    dst[if wrt_b { ib } else { a_index[o] }] += contribution;
+                    dst[if wrt_b { ib } else { ia }] += contribution;
                 });
             });
         }
@@ -767,10 +782,10 @@ pub(crate) fn backward_fused<T: Float>(
         ..
     } = graph;
     let local = values[local as usize].view();
-    let mut padded = upstream.shape().to_vec();
-    padded.resize(local.ndim(), 1);
+    let mut padded = ShapeBuf::new(&[1; 8][..local.ndim()]);
+    padded[..upstream.ndim()].copy_from_slice(upstream.shape());
     let upstream = upstream
-        .into_shape_with_order(padded)
+        .into_shape_with_order(IxDyn(&padded))
         .expect("upstream is contiguous");
     let upstream = upstream
         .broadcast(local.raw_dim())

@@ -7,7 +7,7 @@ use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix3, IxDyn};
 use rayon::prelude::*;
 
 use super::Op;
-use crate::graph::Graph;
+use crate::graph::{Graph, ShapeBuf};
 use crate::{Float, Var};
 
 /// Work (multiply–adds) above which a product is split over threads.
@@ -15,7 +15,12 @@ const PARALLEL_WORK: usize = 1 << 20;
 /// Rows per parallel task: fixed, so results never depend on the thread count.
 const ROWS_PER_TASK: usize = 64;
 
-/// `c = alpha · a · b + c`, split by rows of `c` when large and `parallel`.
+/// Work below which a plain triple loop beats packing (and allocates nothing; the
+/// packed kernels allocate their packing buffers on every call).
+const SMALL_WORK: usize = 1 << 15;
+
+/// `c = alpha · a · b + c`: a plain loop for small products, matrixmultiply's packed
+/// kernels otherwise, split by rows of `c` over threads when large and `parallel`.
 pub(crate) fn gemm<T: Float>(
     parallel: bool,
     alpha: T,
@@ -24,7 +29,19 @@ pub(crate) fn gemm<T: Float>(
     c: &mut ArrayViewMut2<'_, T>,
 ) {
     let work = a.nrows() * a.ncols() * b.ncols();
-    if parallel && work >= PARALLEL_WORK && a.nrows() > ROWS_PER_TASK {
+    if work <= SMALL_WORK {
+        for (a_row, mut c_row) in a.rows().into_iter().zip(c.rows_mut()) {
+            for (&a_ip, b_row) in a_row.iter().zip(b.rows()) {
+                let scaled = alpha * a_ip;
+                match (c_row.as_slice_mut(), b_row.as_slice()) {
+                    (Some(cs), Some(bs)) => {
+                        cs.iter_mut().zip(bs).for_each(|(c, &b)| *c += scaled * b)
+                    }
+                    _ => c_row.zip_mut_with(&b_row, |c, &b| *c += scaled * b),
+                }
+            }
+        }
+    } else if parallel && work >= PARALLEL_WORK && a.nrows() > ROWS_PER_TASK {
         let tasks: Vec<_> = c
             .axis_chunks_iter_mut(Axis(0), ROWS_PER_TASK)
             .zip(a.axis_chunks_iter(Axis(0), ROWS_PER_TASK))
@@ -47,7 +64,7 @@ struct Layout {
     n: usize,
 }
 
-fn layout(a: &[usize], b: &[usize]) -> (Layout, Vec<usize>) {
+fn layout(a: &[usize], b: &[usize]) -> (Layout, ShapeBuf) {
     let fail = || -> ! {
         panic!(
             "matmul: shapes {a:?} and {b:?} do not fit (inner sizes must agree; batches must match)"
@@ -73,16 +90,19 @@ fn layout(a: &[usize], b: &[usize]) -> (Layout, Vec<usize>) {
         (Some(x), _) | (None, Some(x)) => x,
         (None, None) => 1,
     };
-    let mut shape = Vec::with_capacity(3);
-    if a_batch.is_some() || b_batch.is_some() {
-        shape.push(batch);
+    let mut axes = [0; 3];
+    let mut ndim = 0;
+    for (keep, size) in [
+        (a_batch.is_some() || b_batch.is_some(), batch),
+        (a.len() > 1, m),
+        (b.len() > 1, n),
+    ] {
+        if keep {
+            axes[ndim] = size;
+            ndim += 1;
+        }
     }
-    if a.len() > 1 {
-        shape.push(m);
-    }
-    if b.len() > 1 {
-        shape.push(n);
-    }
+    let shape = ShapeBuf::new(&axes[..ndim]);
     let layout = Layout {
         batch,
         a_batched: a_batch.is_some(),

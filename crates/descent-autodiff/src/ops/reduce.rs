@@ -7,7 +7,7 @@ use ndarray::{Dimension, RemoveAxis};
 
 use super::elementwise::put;
 use super::{IndexRange, Op};
-use crate::graph::Graph;
+use crate::graph::{Graph, ShapeBuf};
 use crate::{Float, Var};
 
 fn check_axis(op: &str, shape: &[usize], axis: usize) {
@@ -21,7 +21,7 @@ fn check_axis(op: &str, shape: &[usize], axis: usize) {
 fn reduced_shape(shape: &[usize], axis: Option<usize>, keepdim: bool) -> IxDyn {
     match (axis, keepdim) {
         (None, false) => IxDyn(&[]),
-        (None, true) => IxDyn(&vec![1; shape.len()]),
+        (None, true) => IxDyn(&[1; 8][..shape.len()]),
         (Some(axis), true) => {
             let mut out = IxDyn(shape);
             out[axis] = 1;
@@ -40,7 +40,7 @@ fn keepdim_view<'a, T>(
     match axis {
         Some(axis) if upstream.ndim() < input_ndim => upstream.insert_axis(Axis(axis)),
         None if upstream.ndim() < input_ndim => upstream
-            .into_shape_with_order(IxDyn(&vec![1; input_ndim]))
+            .into_shape_with_order(IxDyn(&[1; 8][..input_ndim]))
             .expect("a scalar reshapes to ones"),
         _ => upstream,
     }
@@ -87,7 +87,7 @@ impl<T: Float> Graph<T> {
     }
 
     fn reduce(&mut self, x: Var, axis: Option<usize>, keepdim: bool, mean: bool) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         if let Some(axis) = axis {
             check_axis(if mean { "mean" } else { "sum" }, &shape, axis);
         }
@@ -145,7 +145,7 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// When `axis` is out of range.
     pub fn max_axis(&mut self, x: Var, axis: usize, keepdim: bool) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         check_axis("max", &shape, axis);
         let mut out = self.output_buffer(reduced_shape(&shape, Some(axis), keepdim).slice());
         let start = self.indices.len();
@@ -198,7 +198,7 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// When `axis` is out of range.
     pub fn norm(&mut self, x: Var, axis: Option<usize>) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         if let Some(axis) = axis {
             check_axis("norm", &shape, axis);
         }
@@ -224,7 +224,7 @@ impl<T: Float> Graph<T> {
     }
 
     fn normalise(&mut self, x: Var, axis: usize, log: bool) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         check_axis(if log { "log_softmax" } else { "softmax" }, &shape, axis);
         let mut out = self.output_buffer(&shape);
         let value = self.value(x);
@@ -246,7 +246,7 @@ impl<T: Float> Graph<T> {
 
     /// `ln Σ exp(x)` along `axis`, shifted by the maximum.
     pub fn logsumexp(&mut self, x: Var, axis: usize, keepdim: bool) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         check_axis("logsumexp", &shape, axis);
         let mut out = self.output_buffer(reduced_shape(&shape, Some(axis), keepdim).slice());
         let value = self.value(x);

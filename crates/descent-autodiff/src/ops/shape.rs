@@ -6,7 +6,7 @@ use ndarray::{ArrayViewD, Axis, IxDyn, Slice, Zip};
 
 use super::elementwise::put;
 use super::{IndexRange, Op};
-use crate::graph::Graph;
+use crate::graph::{Graph, ShapeBuf};
 use crate::{Float, Var};
 
 impl<T: Float> Graph<T> {
@@ -15,7 +15,7 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// When `axes` is not a permutation of the input's axes (at most 8).
     pub fn permute(&mut self, x: Var, axes: &[usize]) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         let mut seen = [false; 8];
         let valid = axes.len() == shape.len()
             && axes.len() <= 8
@@ -26,7 +26,11 @@ impl<T: Float> Graph<T> {
             valid,
             "permute: axes {axes:?} are not a permutation for shape {shape:?}"
         );
-        let permuted: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+        let mut permuted = shape;
+        permuted
+            .iter_mut()
+            .zip(axes)
+            .for_each(|(p, &a)| *p = shape[a]);
         let mut out = self.output_buffer(&permuted);
         out.assign(&self.value(x).permuted_axes(IxDyn(axes)));
         let mut packed = [0u8; 8];
@@ -44,7 +48,7 @@ impl<T: Float> Graph<T> {
 
     /// Swaps two axes.
     pub fn transpose(&mut self, x: Var, axis0: usize, axis1: usize) -> Var {
-        let mut axes: Vec<usize> = (0..self.shape(x).len()).collect();
+        let mut axes = ShapeBuf::new(&[0, 1, 2, 3, 4, 5, 6, 7][..self.shape(x).len()]);
         assert!(
             axis0 < axes.len() && axis1 < axes.len(),
             "transpose: axes {axis0}, {axis1} out of range for shape {:?}",
@@ -80,7 +84,7 @@ impl<T: Float> Graph<T> {
     /// When `parts` is empty or the shapes do not fit.
     pub fn concat(&mut self, parts: &[Var], axis: usize) -> Var {
         assert!(!parts.is_empty(), "concat: no arrays to join");
-        let mut shape = self.shape(parts[0]).to_vec();
+        let mut shape = ShapeBuf::new(self.shape(parts[0]));
         assert!(
             axis < shape.len(),
             "concat: axis {axis} out of range for shape {shape:?}"
@@ -90,7 +94,7 @@ impl<T: Float> Graph<T> {
             let s = self.shape(part);
             let fits = s.len() == shape.len()
                 && s.iter()
-                    .zip(&shape)
+                    .zip(shape.iter())
                     .enumerate()
                     .all(|(k, (a, b))| k == axis || a == b);
             assert!(
@@ -129,7 +133,7 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// When the axis or range is out of bounds or `step` is 0.
     pub fn slice(&mut self, x: Var, axis: usize, start: usize, end: usize, step: usize) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         assert!(
             axis < shape.len() && start <= end && end <= shape[axis] && step > 0,
             "slice: {start}..{end} step {step} on axis {axis} does not fit shape {shape:?}"
@@ -139,7 +143,7 @@ impl<T: Float> Graph<T> {
             Axis(axis),
             Slice::new(start as isize, Some(end as isize), step as isize),
         );
-        let view_shape = view.shape().to_vec();
+        let view_shape = ShapeBuf::new(view.shape());
         let mut out = self.output_buffer(&view_shape);
         out.assign(&self.value(x).slice_axis(
             Axis(axis),
@@ -161,7 +165,7 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// When an index is out of range.
     pub fn index_select(&mut self, x: Var, rows: &[usize]) -> Var {
-        let mut shape = self.shape(x).to_vec();
+        let mut shape = ShapeBuf::new(self.shape(x));
         assert!(
             !shape.is_empty(),
             "index_select: cannot pick rows of a scalar"
@@ -195,7 +199,7 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// When the index shape does not fit or an index is out of range.
     pub fn gather(&mut self, x: Var, index: &[usize], columns: usize) -> Var {
-        let shape = self.shape(x).to_vec();
+        let shape = ShapeBuf::new(self.shape(x));
         assert!(
             shape.len() == 2 && index.len() == shape[0] * columns,
             "gather: {} indices in rows of {columns} do not fit shape {shape:?}",
@@ -235,11 +239,11 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, op: Op<T>, upstream: Arra
     match op {
         Op::Permute { input, axes } => {
             let ndim = upstream.ndim();
-            let mut inverse = vec![0; ndim];
+            let mut inverse = [0usize; 8];
             for (k, &a) in axes[..ndim].iter().enumerate() {
                 inverse[a as usize] = k;
             }
-            let g = upstream.permuted_axes(IxDyn(&inverse));
+            let g = upstream.permuted_axes(IxDyn(&inverse[..ndim]));
             grads.update(requires_grad, input as usize, g.shape(), |dst, assign| {
                 Zip::from(dst).and(&g).for_each(|d, &g| put(d, g, assign));
             });

@@ -130,10 +130,10 @@ impl Number {
     /// is a float); `None` when it would stay irrational (`2^(1/2)`), is not real
     /// (`(-1)^(1/2)`) or divides by zero.
     pub fn pow(self, exponent: Number) -> Option<Number> {
-        if let Some(n) = exponent.as_integer() {
-            if let Number::Rational(p, q) = self {
-                return exact_powi(p, q, n);
-            }
+        if let Some(n) = exponent.as_integer()
+            && let Number::Rational(p, q) = self
+        {
+            return exact_powi(p, q, n);
         }
         if let (Number::Rational(p, q), Number::Rational(a, b)) = (self, exponent) {
             // p/q to the a/b: exact when p and q are perfect b-th powers.
