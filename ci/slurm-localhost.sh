@@ -176,6 +176,7 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
+MailProg=/bin/true
 MpiDefault=none
 SwitchType=switch/none
 SchedulerType=sched/backfill

@@ -28,5 +28,6 @@
 mod error;
 pub mod fit;
 pub mod metrics;
+pub mod slurm;
 
 pub use error::FitError;
