@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's automation, run the same way by developers and CI.
 //!
 //! - `cargo xtask conformance FILE...` checks descent against recorded reference results.
-//! - `cargo xtask bench [WORKLOAD...]` runs the workloads of BENCHMARKS.md.
+//! - `cargo xtask bench [WORKLOAD...]` runs the workloads of BENCHMARKS.md
+//!   (`--compare` adds the Python peers and writes `BENCHMARKS-RESULTS.md`).
+//! - `cargo xtask guard [--update]` checks instruction counts against their baseline.
 
 mod bench;
 mod conformance;
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode> {
     let mut args = std::env::args().skip(1);
     let Some(command) = args.next() else {
-        bail!("usage: cargo xtask <conformance FILE... | bench [WORKLOAD...]>");
+        bail!("usage: cargo xtask <conformance FILE... | bench [--quick] [--compare] [WORKLOAD...] | guard [--update]>");
     };
     let rest: Vec<String> = args.collect();
     match command.as_str() {
@@ -36,12 +38,18 @@ fn run() -> Result<ExitCode> {
             conformance::run(&files)
         }
         "bench" => bench::run(&rest).map(|()| ExitCode::SUCCESS),
-        other => bail!("unknown xtask command `{other}`; known: conformance, bench"),
+        "guard" => bench::guard::run(&project_root(), &rest).map(|ok| {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }),
+        other => bail!("unknown xtask command `{other}`; known: conformance, bench, guard"),
     }
 }
 
 /// The repository root, found from this crate's manifest directory.
-#[allow(dead_code)]
 pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

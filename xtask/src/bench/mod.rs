@@ -5,6 +5,7 @@
 //! JSON line (the BENCHMARKS.md output format) with the median of the timed runs.
 
 mod autodiff;
+mod csv_load;
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
@@ -45,6 +46,7 @@ const WORKLOADS: &[Workload] = &[
         name: "autodiff-deep-chain",
         run: autodiff::deep_chain_workload,
     },
+    Workload { name: "csv-load", run: csv_load::csv_load_workload },
 ];
 
 /// Runs the named workloads (all when none are named) and prints their JSON lines.
