@@ -26,7 +26,10 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode> {
     let mut args = std::env::args().skip(1);
     let Some(command) = args.next() else {
-        bail!("usage: cargo xtask <conformance FILE... | bench [--quick] [--compare] [WORKLOAD...] | guard [--update]>");
+        bail!(
+            "usage: cargo xtask <conformance FILE... | bench [--quick] [--compare] [WORKLOAD...] \
+             | guard [--update] [NAME...]>"
+        );
     };
     let rest: Vec<String> = args.collect();
     match command.as_str() {

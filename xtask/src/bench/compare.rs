@@ -14,11 +14,7 @@ use super::limits::{self, Limit};
 
 /// The workloads of BENCHMARKS.md in order, with their label and report columns.
 const SECTIONS: &[(&str, &str, &[&str])] = &[
-    (
-        "linreg-minibatch",
-        "W1",
-        &["samples_per_s", "final_loss"],
-    ),
+    ("linreg-minibatch", "W1", &["samples_per_s", "final_loss"]),
     ("linreg-sgd", "W1b", &["samples_per_s", "final_loss"]),
     ("linreg-batch", "W1c", &["samples_per_s", "final_loss"]),
     (
@@ -190,7 +186,12 @@ pub fn run(root: &Path, options: &Options, descent: Vec<Value>) -> Result<()> {
     let (peers, peer_source, peer_failed) = match &options.peers_from {
         Some(file) => {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
-            (parse_lines(&text), format!("read from `{file}`"), false)
+            // A saved `--compare` output also holds descent's and the limits' lines.
+            let peers = parse_lines(&text)
+                .into_iter()
+                .filter(|l| !["descent", "rust"].contains(&str_of(l, "impl")))
+                .collect();
+            (peers, format!("read from `{file}`"), false)
         }
         None => {
             let (lines, failed) = run_peers(root, options, threads)?;
@@ -295,6 +296,7 @@ fn sig(x: f64) -> String {
 /// A value of a JSON line, formatted for a table cell.
 fn cell(line: &Value, key: &str) -> String {
     match line.get(key) {
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
         Some(Value::Number(n)) => n.as_f64().map_or_else(|| n.to_string(), sig),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
@@ -767,6 +769,9 @@ mod tests {
     fn a_missing_workload_is_said_so() {
         let r = report(vec![], vec![]);
         let v = r.verdicts();
-        assert!(v.iter().all(|(text, ok)| !ok && text.contains("NOT MEASURED")));
+        assert!(
+            v.iter()
+                .all(|(text, ok)| !ok && text.contains("NOT MEASURED"))
+        );
     }
 }

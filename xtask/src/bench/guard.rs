@@ -36,7 +36,10 @@ fn baseline_path(root: &Path) -> PathBuf {
 /// Runs the guard; returns whether every count is within its tolerance.
 pub fn run(root: &Path, args: &[String]) -> Result<bool> {
     let update = args.iter().any(|a| a == "--update");
-    if let Some(flag) = args.iter().find(|a| a.starts_with("--") && *a != "--update") {
+    if let Some(flag) = args
+        .iter()
+        .find(|a| a.starts_with("--") && *a != "--update")
+    {
         bail!("unknown flag `{flag}`; usage: cargo xtask guard [--update] [NAME...]");
     }
     let names: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
@@ -153,7 +156,11 @@ fn build_workloads() -> Result<PathBuf> {
         .context("the xtask binary's directory")?
         .join("guard_workloads");
     if !binary.exists() {
-        bail!("{} was not built beside {}", binary.display(), exe.display());
+        bail!(
+            "{} was not built beside {}",
+            binary.display(),
+            exe.display()
+        );
     }
     Ok(binary)
 }

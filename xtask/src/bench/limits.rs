@@ -104,7 +104,10 @@ fn read_sum(a: &[f64], threads: usize) -> f64 {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("read thread")).sum()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("read thread"))
+            .sum()
     })
 }
 

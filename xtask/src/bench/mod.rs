@@ -1,11 +1,16 @@
-//! `cargo xtask bench [--quick] [WORKLOAD...]`: the workloads of BENCHMARKS.md.
+//! `cargo xtask bench [--quick] [--compare [--peers-from FILE]] [WORKLOAD...]`: the
+//! workloads of BENCHMARKS.md; with `--compare`, also the Python peers and the
+//! machine's limits, written to `BENCHMARKS-RESULTS.md` (see [`compare`]).
 //!
 //! Each workload lives in its own module and is registered in [`WORKLOADS`]. A
 //! workload runs once as a warm-up, then at least three timed times; it prints one
 //! JSON line (the BENCHMARKS.md output format) with the median of the timed runs.
 
 mod autodiff;
+mod compare;
 mod csv_load;
+pub mod guard;
+mod limits;
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
@@ -52,7 +57,20 @@ const WORKLOADS: &[Workload] = &[
 /// Runs the named workloads (all when none are named) and prints their JSON lines.
 pub fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
-    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let compare = args.iter().any(|a| a == "--compare");
+    let mut peers_from = None;
+    let mut names: Vec<&String> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--quick" | "--compare" => {}
+            "--peers-from" => peers_from = rest.next().cloned(),
+            flag if flag.starts_with("--") => {
+                bail!("unknown flag `{flag}`; known: --quick, --compare, --peers-from FILE")
+            }
+            _ => names.push(arg),
+        }
+    }
     let known: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
     for name in &names {
         if !known.contains(&name.as_str()) {
@@ -63,6 +81,7 @@ pub fn run(args: &[String]) -> Result<()> {
         quick,
         repetitions: 3,
     };
+    let mut measured = Vec::new();
     for workload in WORKLOADS {
         if !names.is_empty() && !names.iter().any(|n| *n == workload.name) {
             continue;
@@ -74,7 +93,16 @@ pub fn run(args: &[String]) -> Result<()> {
         line.insert("threads".into(), json!(measurement.threads));
         line.insert("seconds".into(), json!(measurement.seconds));
         line.extend(measurement.extra);
-        println!("{}", Value::Object(line));
+        println!("{}", Value::Object(line.clone()));
+        measured.push(Value::Object(line));
+    }
+    if compare {
+        let options = compare::Options {
+            quick,
+            peers_from,
+            names: names.iter().map(|n| n.to_string()).collect(),
+        };
+        compare::run(&crate::project_root(), &options, measured)?;
     }
     Ok(())
 }

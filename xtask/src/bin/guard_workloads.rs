@@ -19,8 +19,11 @@ use ndarray::{ArcArray, Array1, ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 
+/// A workload: prepares its data, runs its measured part, checks the result.
+type Workload = fn() -> Result<()>;
+
 /// The workloads, by name.
-const WORKLOADS: &[(&str, fn() -> Result<()>)] = &[
+const WORKLOADS: &[(&str, Workload)] = &[
     ("linreg-100-steps", linreg),
     ("mlp-20-steps", mlp),
     ("deep-chain-10-evals", deep_chain),
@@ -38,7 +41,10 @@ fn main() -> Result<()> {
     }
     let Some((_, run)) = WORKLOADS.iter().find(|(n, _)| *n == name) else {
         let names: Vec<_> = WORKLOADS.iter().map(|(n, _)| *n).collect();
-        bail!("usage: guard_workloads NAME | --list; names: {}", names.join(", "));
+        bail!(
+            "usage: guard_workloads NAME | --list; names: {}",
+            names.join(", ")
+        );
     };
     run()
 }
@@ -135,9 +141,11 @@ fn mlp() -> Result<()> {
 fn deep_chain() -> Result<()> {
     const WIDTH: usize = 16;
     let vector = |seed: usize, offset: f64| -> ArcArray<f64, IxDyn> {
-        Array1::from_shape_fn(WIDTH, |j| ((seed * WIDTH + j) as f64 * 0.37).sin() * 0.5 + offset)
-            .into_dyn()
-            .into_shared()
+        Array1::from_shape_fn(WIDTH, |j| {
+            ((seed * WIDTH + j) as f64 * 0.37).sin() * 0.5 + offset
+        })
+        .into_dyn()
+        .into_shared()
     };
     let weights: Vec<_> = (0..1_000).map(|l| vector(l, 1.0)).collect();
     let biases: Vec<_> = (0..1_000).map(|l| vector(l + 1_000, 0.0)).collect();
@@ -185,8 +193,13 @@ fn csv_load() -> Result<()> {
         parallel: false,
         ..CsvOptions::default()
     };
-    let data = measured(|| load_csv_bytes::<f32>(text.as_bytes(), Path::new("guard.csv"), &options))?;
-    ensure!(data.features().dim() == (5_000, 10), "shape {:?}", data.features().dim());
+    let data =
+        measured(|| load_csv_bytes::<f32>(text.as_bytes(), Path::new("guard.csv"), &options))?;
+    ensure!(
+        data.features().dim() == (5_000, 10),
+        "shape {:?}",
+        data.features().dim()
+    );
     Ok(())
 }
 
@@ -210,6 +223,9 @@ fn adam() -> Result<()> {
         }
         Ok(())
     })?;
-    ensure!(params.iter().flatten().all(|v| v.is_finite()), "Adam diverged");
+    ensure!(
+        params.iter().flatten().all(|v| v.is_finite()),
+        "Adam diverged"
+    );
     Ok(())
 }
