@@ -91,13 +91,16 @@ cleanup() {
             wait "$pid" 2>/dev/null
         fi
     done
-    # Step daemons of this cluster that outlived their slurmd (their job was cancelled above, so
-    # normally none are left): found by the cluster's configuration file in their environment.
-    local p
+    # Step daemons and job processes of this cluster that outlived their slurmd (their jobs were
+    # cancelled above, so normally none are left): found by this cluster's configuration file in
+    # their environment (a job's processes also have SLURM_JOB_ID there).
+    local p env
     for p in /proc/[0-9]*; do
-        [[ $(tr -d '\0' <"$p/comm" 2>/dev/null) == slurmstepd ]] || continue
-        if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "SLURM_CONF=$SLURM_CONF"; then
-            log "stopping leftover slurmstepd ${p#/proc/}"
+        [[ ${p#/proc/} == "$$" ]] && continue
+        env=$({ tr '\0' '\n' <"$p/environ"; } 2>/dev/null) || continue
+        grep -qx "SLURM_CONF=$SLURM_CONF" <<<"$env" || continue
+        if [[ $({ cat "$p/comm"; } 2>/dev/null) == slurmstepd ]] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
+            log "stopping leftover $({ cat "$p/comm"; } 2>/dev/null) ${p#/proc/}"
             kill -KILL "${p#/proc/}" 2>/dev/null
         fi
     done
@@ -137,7 +140,7 @@ wait_for() {
 dd if=/dev/urandom of="$DIR/munge/munge.key" bs=1024 count=1 status=none
 chown munge:munge "$DIR/munge/munge.key"
 chmod 0400 "$DIR/munge/munge.key"
-start munged runuser -u munge -- munged --foreground \
+start munged setpriv --reuid=munge --regid=munge --init-groups munged --foreground \
     --key-file="$DIR/munge/munge.key" --socket="$MUNGE_SOCKET" \
     --pid-file="$DIR/munge/munged.pid" --seed-file="$DIR/munge/munged.seed" \
     --log-file="$DIR/log/munged.log"
