@@ -21,6 +21,7 @@
 mod csv;
 mod dataset;
 mod error;
+mod fast;
 mod loader;
 mod parse;
 mod scale;

@@ -18,32 +18,32 @@ const CHUNK_BYTES: usize = 1 << 20;
 
 /// What each field of a row is for.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     Skip,
     Feature(usize),
     Target,
 }
 
 /// Everything a chunk parser needs to know about the file.
-struct Layout<'a> {
+pub(crate) struct Layout<'a> {
     file: &'a Path,
     names: Vec<String>,
-    roles: Vec<Role>,
+    pub(crate) roles: Vec<Role>,
     target_column: usize,
-    n_features: usize,
-    classes: bool,
-    fixed_classes: Option<&'a [String]>,
-    options: &'a CsvOptions,
+    pub(crate) n_features: usize,
+    pub(crate) classes: bool,
+    pub(crate) fixed_classes: Option<&'a [String]>,
+    pub(crate) options: &'a CsvOptions,
 }
 
 /// One chunk's rows: features row-major, targets, and the chunk's own label dictionary.
-struct Chunk<T> {
-    features: Vec<T>,
-    real: Vec<T>,
-    class_ids: Vec<u32>,
-    labels: Vec<Box<[u8]>>,
-    missing: Vec<(usize, usize)>,
-    rows: usize,
+pub(crate) struct Chunk<T> {
+    pub(crate) features: Vec<T>,
+    pub(crate) real: Vec<T>,
+    pub(crate) class_ids: Vec<u32>,
+    pub(crate) labels: Vec<Box<[u8]>>,
+    pub(crate) missing: Vec<(usize, usize)>,
+    pub(crate) rows: usize,
 }
 
 /// The value of one numeric field.
@@ -92,7 +92,7 @@ fn value<T: Float>(field: &[u8], options: &CsvOptions) -> Value<T> {
     }
 }
 
-fn is_missing(field: &[u8], options: &CsvOptions) -> bool {
+pub(crate) fn is_missing(field: &[u8], options: &CsvOptions) -> bool {
     field.is_empty() || options.missing_tokens.iter().any(|t| t.as_bytes() == field)
 }
 
@@ -305,6 +305,9 @@ fn parse_chunk<T: Float>(
     data: &[u8],
     layout: &Layout,
 ) -> Result<Chunk<T>> {
+    if let Some(chunk) = crate::fast::parse_clean(data, layout) {
+        return Ok(chunk);
+    }
     let options = layout.options;
     let width = layout.roles.len();
     let guess = data.len() / (width * 8).max(1);
@@ -450,7 +453,7 @@ fn missing(
 }
 
 /// The chunk-local id of a label, adding it when new.
-fn class_id(
+pub(crate) fn class_id(
     label: &[u8],
     labels: &mut Vec<Box<[u8]>>,
     lookup: &mut HashMap<Box<[u8]>, u32>,

@@ -72,3 +72,52 @@ proptest! {
         load_all(&bytes);
     }
 }
+
+/// One generated cell: a number in one of many spellings, sometimes odd.
+fn cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (-1000i64..1000).prop_map(|v| v.to_string()),
+        (-1e3f64..1e3).prop_map(|v| format!("{v:.6}")),
+        (-1e3f64..1e3).prop_map(|v| format!("{v:e}")),
+        (-1e3f64..1e3).prop_map(|v| format!("+{}", v.abs())),
+        Just(" 1.5".to_string()),
+        Just(".5".to_string()),
+        Just("1.".to_string()),
+        Just("".to_string()),
+        Just("NA".to_string()),
+        Just("inf".to_string()),
+        Just("1e5x".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The fast path (clean rows) and the general parser agree: the same file with a
+    /// quoted field on its last row goes through the general parser only.
+    #[test]
+    fn fast_and_general_paths_agree(
+        rows in proptest::collection::vec((cell(), cell(), 0usize..3), 1..30),
+        crlf in any::<bool>(),
+        fill in any::<bool>(),
+    ) {
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut plain = format!("a,b,label{end}");
+        for (a, b, c) in &rows {
+            plain.push_str(&format!("{a},{b},{}{end}", ["x", "y", "z"][*c]));
+        }
+        let quoted = format!("{plain}\"1\",2,x{end}");
+        let plain = format!("{plain}1,2,x{end}");
+        let options = CsvOptions {
+            missing: if fill { MissingPolicy::FillMean } else { MissingPolicy::Error },
+            ..CsvOptions::default()
+        };
+        let fast = load_csv_bytes::<f64>(plain.as_bytes(), Path::new("f.csv"), &options);
+        let general = load_csv_bytes::<f64>(quoted.as_bytes(), Path::new("f.csv"), &options);
+        match (fast, general) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => prop_assert!(false, "fast {:?} vs general {:?}", a, b),
+        }
+    }
+}
