@@ -691,6 +691,21 @@ pub(crate) fn backward_binary<T: Float>(
     let (va, vb) = (values[a].view(), values[b].view());
     let shape = upstream.raw_dim();
     let parallel = *parallel && upstream.len() >= PARALLEL_THRESHOLD;
+    // `x ∘ x` (a square, say): one pass adds both partial derivatives.
+    if a == b
+        && let (false, Some(gs), Some(xs)) = (parallel, upstream.as_slice(), va.as_slice())
+    {
+        grads.update(requires_grad, a, va.shape(), |mut dst, assign| {
+            let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
+            specialise_binary!(operation, op => {
+                for ((d, &g), &x) in ds.iter_mut().zip(gs).zip(xs) {
+                    let out = op.f(x, x);
+                    put(d, op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out), assign);
+                }
+            });
+        });
+        return;
+    }
     for (input, wrt_b) in [(a, false), (b, true)] {
         let input_shape = if wrt_b { vb.shape() } else { va.shape() };
         if input_shape == shape.slice() && va.shape() == vb.shape() {
