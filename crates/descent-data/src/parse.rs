@@ -495,16 +495,31 @@ fn order_labels(labels: &mut [Box<[u8]>]) {
     }
 }
 
-fn merge<T: Float>(chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Result<Dataset<T>> {
+fn merge<T: Float>(mut chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Result<Dataset<T>> {
     let d = layout.n_features;
-    let mut features = Vec::with_capacity(rows * d);
     let mut missing = Vec::new();
     let mut offset = 0;
     for chunk in &chunks {
-        features.extend_from_slice(&chunk.features);
         missing.extend(chunk.missing.iter().map(|&(r, j)| (r + offset, j)));
         offset += chunk.rows;
     }
+    let mut features = if chunks.len() == 1 {
+        std::mem::take(&mut chunks[0].features)
+    } else {
+        // Copy the chunks into place in parallel: the copy is memory-bound.
+        let mut all = vec![T::zero(); rows * d];
+        let mut parts = Vec::with_capacity(chunks.len());
+        let mut rest = all.as_mut_slice();
+        for chunk in &chunks {
+            let (part, tail) = rest.split_at_mut(chunk.features.len());
+            parts.push((part, &chunk.features));
+            rest = tail;
+        }
+        parts
+            .into_par_iter()
+            .for_each(|(part, src)| part.copy_from_slice(src));
+        all
+    };
     if !missing.is_empty() {
         fill_means(&mut features, d, rows, &missing);
     }
