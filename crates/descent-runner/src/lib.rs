@@ -26,8 +26,11 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod experiment;
 pub mod fit;
 pub mod metrics;
+pub mod report;
+pub mod sweep;
 pub mod slurm;
 
 pub use error::FitError;

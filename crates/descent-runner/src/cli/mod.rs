@@ -2,6 +2,9 @@
 
 mod calc;
 mod data;
+mod merge;
+mod report;
+mod run;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -23,6 +26,12 @@ enum Command {
     /// Derivatives four ways, gradients, Hessians and minimisation of expressions.
     #[command(subcommand)]
     Calc(calc::CalcCommand),
+    /// Validate an experiment file and train all its runs in parallel.
+    Run(run::RunArgs),
+    /// Join the results folders of shards into one.
+    Merge(merge::MergeArgs),
+    /// Rank a sweep's configurations, write report.md and plots, compare with a baseline.
+    Report(report::ReportArgs),
 }
 
 /// Runs the parsed command.
@@ -30,5 +39,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Data(command) => data::run(command),
         Command::Calc(command) => calc::run(command),
+        Command::Run(args) => run::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
