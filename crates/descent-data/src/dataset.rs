@@ -120,14 +120,19 @@ impl<T: Float> Dataset<T> {
                 format!("one per feature column ({})", features.ncols()),
             ));
         }
-        if let Targets::Classes { indices, names } = &targets {
-            if let Some(&bad) = indices.iter().find(|&&i| i >= names.len()) {
-                return Err(invalid(
-                    "class index",
-                    bad.to_string(),
-                    format!("an index below the number of classes ({})", names.len()),
-                ));
-            }
+        let bad = match &targets {
+            Targets::Classes { indices, names } => indices
+                .iter()
+                .find(|&&i| i >= names.len())
+                .map(|&i| (i, names.len())),
+            Targets::Real(_) => None,
+        };
+        if let Some((bad, classes)) = bad {
+            return Err(invalid(
+                "class index",
+                bad.to_string(),
+                format!("an index below the number of classes ({classes})"),
+            ));
         }
         Ok(Self {
             features,

@@ -85,10 +85,9 @@ pub(crate) fn parse_clean<T: Float>(data: &[u8], layout: &Layout) -> Option<Chun
                     if label.trim_ascii().len() != label.len() || is_missing(label, options) {
                         return None;
                     }
-                    if let Some(known) = layout.fixed_classes {
-                        if !known.iter().any(|k| k.as_bytes() == label) {
-                            return None;
-                        }
+                    let known = layout.fixed_classes;
+                    if known.is_some_and(|k| !k.iter().any(|k| k.as_bytes() == label)) {
+                        return None;
                     }
                     chunk
                         .class_ids

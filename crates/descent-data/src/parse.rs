@@ -357,17 +357,16 @@ fn parse_chunk<T: Float>(
                     continue;
                 }
                 let id = class_id(label, &mut chunk.labels, &mut lookup);
-                if let Some(known) = layout.fixed_classes {
-                    if !known.iter().any(|k| k.as_bytes() == label) {
-                        return Err(DataError::UnknownClass {
-                            file: file.to_path_buf(),
-                            line: line(),
-                            column: column + 1,
-                            field: layout.names[column].clone(),
-                            label: text(label),
-                            known: known.to_vec(),
-                        });
-                    }
+                let known = layout.fixed_classes.unwrap_or_default();
+                if layout.fixed_classes.is_some() && !known.iter().any(|k| k.as_bytes() == label) {
+                    return Err(DataError::UnknownClass {
+                        file: file.to_path_buf(),
+                        line: line(),
+                        column: column + 1,
+                        field: layout.names[column].clone(),
+                        label: text(label),
+                        known: known.to_vec(),
+                    });
                 }
                 chunk.class_ids.push(id);
                 continue;
