@@ -188,6 +188,7 @@ SelectTypeParameters=CR_Core
 ReturnToService=2
 MinJobAge=3600
 SlurmdTimeout=60
+SchedulerParameters=sched_interval=2
 InactiveLimit=0
 KillWait=5
 $NODE_LINE State=UNKNOWN

@@ -32,6 +32,9 @@ pub const ARRAY_TASK_ID: &str = "SLURM_ARRAY_TASK_ID";
 pub const ARRAY_TASK_COUNT: &str = "SLURM_ARRAY_TASK_COUNT";
 /// The environment variable Slurm sets to the cores granted to each task (`--cpus-per-task`).
 pub const CPUS_PER_TASK: &str = "SLURM_CPUS_PER_TASK";
+/// The environment variable Slurm sets to the cores a job holds on each of its nodes
+/// (`4`, or `4(x2),2` for several nodes).
+pub const JOB_CPUS_PER_NODE: &str = "SLURM_JOB_CPUS_PER_NODE";
 
 /// What can go wrong when preparing, reading or submitting a Slurm job.
 #[derive(Debug, Error)]
@@ -132,14 +135,15 @@ impl TaskShare {
     }
 }
 
-/// The number of cores this process may use under Slurm: `SLURM_CPUS_PER_TASK` when set to a
-/// positive number, otherwise `None` (use the machine's). `env` looks a variable up.
+/// The number of cores this process may use under Slurm: `SLURM_CPUS_PER_TASK` (set when the
+/// job asked for `--cpus-per-task`), else `SLURM_JOB_CPUS_PER_NODE` when it is one number (the
+/// cores of a one-node job, one core by default); `None` outside Slurm (use the machine's).
+/// `env` looks a variable up, as [`process_env`] does.
 pub fn granted_cpus(env: impl Fn(&str) -> Option<String>) -> Option<usize> {
-    env(CPUS_PER_TASK)?
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|&n| n > 0)
+    let positive = |raw: String| raw.trim().parse::<usize>().ok().filter(|&n| n > 0);
+    env(CPUS_PER_TASK)
+        .and_then(positive)
+        .or_else(|| env(JOB_CPUS_PER_NODE).and_then(positive))
 }
 
 /// Looks an environment variable up in this process's environment.
@@ -740,6 +744,12 @@ mod tests {
         assert_eq!(granted_cpus(env(&[])), None);
         assert_eq!(granted_cpus(env(&[(CPUS_PER_TASK, "0")])), None);
         assert_eq!(granted_cpus(env(&[(CPUS_PER_TASK, "many")])), None);
+        assert_eq!(granted_cpus(env(&[(JOB_CPUS_PER_NODE, "2")])), Some(2));
+        assert_eq!(granted_cpus(env(&[(JOB_CPUS_PER_NODE, "4(x2),2")])), None);
+        assert_eq!(
+            granted_cpus(env(&[(CPUS_PER_TASK, "3"), (JOB_CPUS_PER_NODE, "8")])),
+            Some(3)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod data;
 mod merge;
 mod report;
 mod run;
+mod slurm;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Rank a sweep's configurations, write report.md and plots, compare with a baseline.
     Report(report::ReportArgs),
+    /// Write (and with --submit, submit) a Slurm job array for a sweep and a job that merges it.
+    Slurm(slurm::SlurmArgs),
 }
 
 /// Runs the parsed command.
@@ -42,5 +45,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Report(args) => report::run(args),
+        Command::Slurm(args) => slurm::run(args),
     }
 }

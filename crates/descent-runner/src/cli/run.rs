@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, Result};
 use clap::Args;
 use descent_runner::experiment::Experiment;
+use descent_runner::slurm::{self, TaskShare};
 use descent_runner::sweep::{self, ProgressMode, Shard, SweepOptions};
 
 /// Arguments of `descent run`.
@@ -22,6 +23,13 @@ pub struct RunArgs {
     /// Run only the I-th of N shares of the runs (from 0), such as 0/4.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+    /// Run the share of job-array task I of --tasks N, like --shard I/N
+    /// (default: I from SLURM_ARRAY_TASK_ID, as in a Slurm job array).
+    #[arg(long, value_name = "I", requires = "tasks")]
+    task_index: Option<usize>,
+    /// The number of job-array tasks sharing the runs (see --task-index).
+    #[arg(long, value_name = "N", conflicts_with = "shard")]
+    tasks: Option<usize>,
     /// The results folder (default: results/NAME).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -33,11 +41,17 @@ pub struct RunArgs {
 /// Runs `descent run`.
 pub fn run(args: RunArgs) -> Result<()> {
     let experiment = Experiment::load(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let shard = args
-        .shard
-        .as_deref()
-        .map(str::parse::<Shard>)
-        .transpose()?;
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let shard = match args.tasks {
+        Some(tasks) => {
+            let task = TaskShare::resolve(args.task_index, tasks, slurm::process_env)?;
+            Some(Shard {
+                index: task.index,
+                count: task.count,
+            })
+        }
+        None => shard,
+    };
     let out = args
         .out
         .clone()
@@ -87,7 +101,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let mut options = SweepOptions::new(&out);
     // Under Slurm, the cores granted to this job (SLURM_CPUS_PER_TASK), not the node's.
-    options.threads = args.threads;
+    options.threads = args
+        .threads
+        .or_else(|| slurm::granted_cpus(slurm::process_env));
     options.shard = shard;
     if args.plain {
         options.progress = ProgressMode::Plain;
