@@ -299,8 +299,10 @@ fn a_run_that_completes_beside_failures_is_untouched() {
 
 #[test]
 fn budgets_in_steps_and_gradient_evaluations() {
-    assert_eq!(sweep::steps_for_evaluations(250, 100, 32), 4 + 2);
-    assert_eq!(sweep::evaluations_for_steps(6, 100, 32), 200 + 64);
+    // 2 whole epochs of 4 batches, then 50 rows in 2 batches.
+    assert_eq!(sweep::steps_for_evaluations(250, 100, 32), 2 * 4 + 2);
+    assert_eq!(sweep::evaluations_for_steps(6, 100, 32), 100 + 64);
+    assert_eq!(sweep::evaluations_for_steps(8, 100, 32), 200);
     assert_eq!(sweep::steps_for_evaluations(100, 100, 100), 1);
     let text = TINY
         .replace("budget = { epochs = 3 }", "budget = { gradient_evaluations = 300 }")

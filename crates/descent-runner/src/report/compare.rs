@@ -59,11 +59,11 @@ pub fn compare(current: &Results, baseline: &Results, tolerance: f64) -> Vec<Cha
             (
                 true,
                 format!(
-                    "final loss {} vs {} (+{}%, tolerance {}%)",
+                    "final loss {} vs {} (+{:.2}%, tolerance {}%)",
                     sig(c, 4),
                     sig(b, 4),
-                    sig(relative * 100.0, 3),
-                    sig(tolerance * 100.0, 3)
+                    relative * 100.0,
+                    (tolerance * 1e6).round() / 1e4
                 ),
             )
         } else {
