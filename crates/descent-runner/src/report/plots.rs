@@ -152,7 +152,9 @@ fn loss_curves(
     let mut charts = Vec::new();
     for f in &order {
         let mut chart = Chart::new(f, x.clone(), y.clone(), 470.0, 330.0, longest);
-        for g in &panels[f] {
+        let mut members = panels[f].clone();
+        members.sort_by(|a, b| a.lr.total_cmp(&b.lr));
+        for g in &members {
             let c = color(lrs.iter().position(|l| *l == g.label.lr).unwrap_or(0));
             let curve = &curves[&g.group];
             let xs: Vec<f64> = curve.iter().map(|p| p.0).collect();
@@ -175,7 +177,7 @@ fn loss_curves(
     }
     Ok(figure(
         &format!("{problem}: loss per epoch"),
-        "mean over seeds, band from lowest to highest seed; validation loss when split, else mean training loss of the epoch; dashed: some seeds diverged or failed",
+        "mean over seeds, band from the lowest to the highest seed; dashed: some seeds diverged or failed\nvalidation loss when the problem is split, else the mean training loss of the epoch's batches",
         &charts,
         2,
     ))
@@ -190,12 +192,19 @@ fn sensitivity(
     vm: bool,
     family_color: &dyn Fn(&str) -> &'static str,
 ) -> String {
+    let means: Vec<f64> = groups
+        .iter()
+        .filter(|g| g.final_loss.n > 0)
+        .map(|g| g.final_loss.mean)
+        .collect();
+    let log = means.iter().all(|&v| v > 0.0);
+    // Error bars widen the axis, but a log axis keeps its positive part only.
     let finite: Vec<f64> = groups
         .iter()
         .filter(|g| g.final_loss.n > 0)
         .flat_map(|g| [g.final_loss.mean, g.final_loss.mean + g.final_loss.std, g.final_loss.mean - g.final_loss.std])
+        .filter(|&v| !log || v >= means.iter().copied().fold(f64::INFINITY, f64::min) / 10.0)
         .collect();
-    let log = finite.iter().all(|&v| v > 0.0);
     let y = Axis::fit(
         finite.clone(),
         log,
@@ -208,10 +217,10 @@ fn sensitivity(
     }
     let longest = series.keys().map(|k| k.chars().count()).max().unwrap_or(8);
     let mut chart = Chart::new(
-        &format!("{problem}: final loss against learning rate"),
+        "",
         x,
         y,
-        760.0 + 6.6 * longest as f64,
+        760.0 + 7.0 * longest as f64,
         440.0,
         longest,
     );
@@ -294,10 +303,15 @@ fn time_to_target(
     };
     let y = Axis { min: 0.0, max: 1.0, log: false, label: String::new() };
     let height = 90.0 + 24.0 * bars.len() as f64;
-    let mut chart = Chart::new(&format!("{problem}: time to target"), x, y, 620.0 + 6.6 * longest, height, 0)
+    let mut chart = Chart::new("", x, y, 620.0 + 6.6 * longest, height, 0)
         .left_margin(16.0 + 6.2 * longest);
     chart.hbars(&bars);
-    figure(&format!("Time to target: {problem}"), "", &[chart], 1)
+    figure(
+        &format!("Time to target: {problem}"),
+        "loss measured at the end of each epoch; grey: never reached",
+        &[chart],
+        1,
+    )
 }
 
 /// AlgoPerf's performance profile: for each optimizer (at its best learning rate on
@@ -335,14 +349,7 @@ fn profile(
     let x = Axis { min: 1.0, max: tau_max, log: true, label: "τ: time to target as a multiple of the fastest (log scale)".into() };
     let y = Axis { min: 0.0, max: 1.05, log: false, label: "fraction of problems reaching the target".into() };
     let longest = families.iter().map(|f| f.chars().count()).max().unwrap_or(8);
-    let mut chart = Chart::new(
-        &format!("Performance profile over {} problem(s)", summaries.len()),
-        x,
-        y,
-        760.0 + 6.6 * longest as f64,
-        440.0,
-        longest,
-    );
+    let mut chart = Chart::new("", x, y, 760.0 + 7.0 * longest as f64, 440.0, longest + 16);
     for (i, f) in families.iter().enumerate() {
         let mut rs: Vec<f64> = ratios[f.as_str()].iter().copied().filter(|r| r.is_finite()).collect();
         rs.sort_by(f64::total_cmp);
@@ -354,11 +361,15 @@ fn profile(
         // Ties at τ = 1 start the curve at its level there.
         let c = color(i);
         chart.steps(&points, c, i >= 10);
-        chart.legend(f, c, i >= 10);
+        let never = if rs.is_empty() { " (never reached)" } else { "" };
+        chart.legend(&format!("{f}{never}"), c, i >= 10);
     }
     figure(
         "Performance profile (AlgoPerf)",
-        "each optimizer at its fastest learning rate per problem; a run counts when all its seeds reach the target",
+        &format!(
+            "{} problem(s); each optimizer at its fastest learning rate per problem\na configuration counts when all its seeds reach the target loss",
+            summaries.len()
+        ),
         &[chart],
         1,
     )

@@ -83,7 +83,7 @@ impl Axis {
             let (a, b) = (self.min.log10().floor() as i32, self.max.log10().ceil() as i32);
             let decades = b - a;
             let mults: &[f64] = if decades <= 1 {
-                &[1.0, 2.0, 5.0]
+                &[1.0, 2.0, 3.0, 5.0]
             } else if decades <= 3 {
                 &[1.0, 3.0]
             } else {
@@ -173,7 +173,7 @@ impl Chart {
     /// `legend_chars` characters (0: none).
     pub fn new(title: &str, x: Axis, y: Axis, width: f64, height: f64, legend_chars: usize) -> Self {
         let right = if legend_chars > 0 {
-            30.0 + 6.6 * legend_chars as f64
+            50.0 + 7.0 * legend_chars as f64
         } else {
             20.0
         };
@@ -393,12 +393,14 @@ impl Chart {
             );
         }
         s.push_str(&self.body);
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="22" font-size="14" font-weight="bold" text-anchor="middle">{}</text>"#,
-            (l + r) / 2.0,
-            esc(&self.title)
-        );
+        if !self.title.is_empty() {
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="22" font-size="14" font-weight="bold" text-anchor="middle">{}</text>"#,
+                (l + r) / 2.0,
+                esc(&self.title)
+            );
+        }
         let _ = writeln!(
             s,
             r#"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle">{}</text>"#,
@@ -439,7 +441,8 @@ pub fn figure(title: &str, note: &str, charts: &[Chart], columns: usize) -> Stri
         .first()
         .map_or((400.0, 300.0), |c| (c.width, c.height));
     let rows = charts.len().div_ceil(columns).max(1);
-    let head = if note.is_empty() { 34.0 } else { 52.0 };
+    let notes: Vec<&str> = note.lines().filter(|l| !l.is_empty()).collect();
+    let head = 34.0 + 17.0 * notes.len() as f64;
     let width = w * columns.min(charts.len().max(1)) as f64;
     let height = head + h * rows as f64;
     let mut s = format!(
@@ -453,12 +456,13 @@ pub fn figure(title: &str, note: &str, charts: &[Chart], columns: usize) -> Stri
         width / 2.0,
         esc(title)
     );
-    if !note.is_empty() {
+    for (i, line) in notes.iter().enumerate() {
         let _ = writeln!(
             s,
-            r##"<text x="{:.1}" y="43" font-size="12" fill="#555" text-anchor="middle">{}</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#555" text-anchor="middle">{}</text>"##,
             width / 2.0,
-            esc(note)
+            43.0 + 17.0 * i as f64,
+            esc(line)
         );
     }
     for (i, c) in charts.iter().enumerate() {
