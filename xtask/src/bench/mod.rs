@@ -11,6 +11,7 @@ mod compare;
 mod csv_load;
 pub mod guard;
 mod limits;
+mod sweep;
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
@@ -51,6 +52,7 @@ const WORKLOADS: &[Workload] = &[
         name: "autodiff-deep-chain",
         run: autodiff::deep_chain_workload,
     },
+    Workload { name: "sweep", run: sweep::sweep_workload },
     Workload { name: "csv-load", run: csv_load::csv_load_workload },
 ];
 
