@@ -17,7 +17,7 @@
 #              SLURM_LOCALHOST_KEEP=1 keeps the temporary directory after exit.
 set -euo pipefail
 
-log() { printf '[slurm-localhost] %s\n' "$*" >&2; }
+log() { printf '[slurm-localhost %3ds] %s\n' "$SECONDS" "$*" >&2; }
 die() {
     log "error: $*"
     exit 1

@@ -22,7 +22,7 @@ work=${SLURM_LOCALHOST_DIR:?run this inside ci/slurm-localhost.sh}/sweep
 out=$work/cluster
 mkdir -p "$work"
 
-say() { printf '[slurm-sweep] %s\n' "$*"; }
+say() { printf '[slurm-sweep %3ds] %s\n' "$SECONDS" "$*"; }
 fail() {
     say "FAILED: $*"
     for f in "$out"/slurm/logs/*.out; do
