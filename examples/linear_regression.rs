@@ -106,7 +106,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     ))))
     .config(config)
     .observe(OnEpoch(|e: &descent::runner::fit::EpochRecord| {
-        if e.epoch < 5 || (e.epoch + 1) % 50 == 0 {
+        if e.epoch < 5 || (e.epoch + 1).is_multiple_of(50) {
             println!(
                 "  epoch {:>4}  mean batch mse {:>12.4}  lr {:.5}",
                 e.epoch + 1,
