@@ -11,7 +11,6 @@ mod compare;
 mod csv_load;
 pub mod guard;
 mod limits;
-mod sweep;
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
@@ -52,7 +51,6 @@ const WORKLOADS: &[Workload] = &[
         name: "autodiff-deep-chain",
         run: autodiff::deep_chain_workload,
     },
-    Workload { name: "sweep", run: sweep::sweep_workload },
     Workload { name: "csv-load", run: csv_load::csv_load_workload },
 ];
 
@@ -60,13 +58,13 @@ const WORKLOADS: &[Workload] = &[
 pub fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let compare = args.iter().any(|a| a == "--compare");
-    let mut peers_from = None;
+    let mut peers_from = Vec::new();
     let mut names: Vec<&String> = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--quick" | "--compare" => {}
-            "--peers-from" => peers_from = rest.next().cloned(),
+            "--peers-from" => peers_from.extend(rest.next().cloned()),
             flag if flag.starts_with("--") => {
                 bail!("unknown flag `{flag}`; known: --quick, --compare, --peers-from FILE")
             }
