@@ -20,6 +20,11 @@ use descent::autodiff::{Graph, Var};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArcArray, Array2, IxDyn};
 
+/// A unary graph operation.
+type UnaryOp = fn(&mut Graph<f32>, Var) -> Var;
+/// A binary graph operation.
+type BinaryOp = fn(&mut Graph<f32>, Var, Var) -> Var;
+
 const BATCH: usize = 128;
 const INPUTS: usize = 784;
 const HIDDEN: usize = 256;
@@ -102,7 +107,7 @@ fn unary(c: &mut Criterion) {
     group.throughput(Throughput::Elements((BATCH * HIDDEN) as u64));
     let x = shared(BATCH, HIDDEN, 5);
     let mut graph = Graph::<f32>::new();
-    let ops: [(&str, fn(&mut Graph<f32>, Var) -> Var); 4] = [
+    let ops: [(&str, UnaryOp); 4] = [
         ("relu", |g, x| g.relu(x)),
         ("tanh", |g, x| g.tanh(x)),
         ("exp", |g, x| g.exp(x)),
@@ -142,7 +147,7 @@ fn binary(c: &mut Criterion) {
         .into_dyn()
         .into_shared();
     let mut graph = Graph::<f32>::new();
-    let cases: [(&str, &ArcArray<f32, IxDyn>, fn(&mut Graph<f32>, Var, Var) -> Var); 3] = [
+    let cases: [(&str, &ArcArray<f32, IxDyn>, BinaryOp); 3] = [
         ("add_same", &same, |g, a, b| g.add(a, b)),
         ("mul_same", &same, |g, a, b| g.mul(a, b)),
         ("add_bias_broadcast", &bias, |g, a, b| g.add(a, b)),
