@@ -51,7 +51,10 @@ const WORKLOADS: &[Workload] = &[
         name: "autodiff-deep-chain",
         run: autodiff::deep_chain_workload,
     },
-    Workload { name: "csv-load", run: csv_load::csv_load_workload },
+    Workload {
+        name: "csv-load",
+        run: csv_load::csv_load_workload,
+    },
 ];
 
 /// Runs the named workloads (all when none are named) and prints their JSON lines.
