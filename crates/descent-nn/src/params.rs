@@ -14,11 +14,13 @@ use crate::NnError;
 /// Named parameters in a fixed order, each with a gradient buffer of its shape.
 ///
 /// The values are [`ArcArray`]s: [`ParamSet::leaf`] enters one into a graph without a
-/// copy, and once the graph is cleared the optimizer updates it in place through
-/// [`ParamSet::with_views`]. Gradients are copied out of the graph by
-/// [`ParamSet::take_grads`] before the graph is cleared (the graph forgets its
-/// gradients on `clear`, and a parameter shared with a live graph would be copied on
-/// write).
+/// copy. After `backward`, [`Graph::release_shared`] lets go of the graph's references
+/// to them while keeping the gradients readable, and [`ParamSet::with_graph_grads`]
+/// hands the optimizer the parameters to update in place beside the graph's own
+/// gradient buffers: nothing is copied. (A parameter still shared with a graph would
+/// be copied on write.) Where the gradients must be changed before the update
+/// (clipping), [`ParamSet::take_grads`] copies them into this set's buffers and
+/// [`ParamSet::with_views`] hands those over instead.
 #[derive(Debug)]
 pub struct ParamSet<T: Float> {
     names: Vec<String>,
@@ -185,6 +187,53 @@ impl<T: Float> ParamSet<T> {
             }
         }
         missing.map_or(Ok(()), Err)
+    }
+
+    /// Calls `f` with mutable views of every parameter and views of the gradients of
+    /// their leaves `vars` (one per parameter, in order, as [`ParamSet::leaves`] made
+    /// them), read in place from `graph`: the form an optimizer's `step` takes, with no
+    /// gradient copied. Call [`Graph::release_shared`] (or `clear`, which forgets the
+    /// gradients) after `backward` and before this, so that the graph no longer shares
+    /// the parameters; otherwise each one is copied on write. Reuses its vectors, so a
+    /// warm call allocates nothing.
+    ///
+    /// # Errors
+    /// The index of the first parameter that got no gradient (dfdx's "unused
+    /// tensor"); `f` is not called then.
+    ///
+    /// # Panics
+    /// If `vars` has fewer entries than there are parameters.
+    pub fn with_graph_grads<R>(
+        &mut self,
+        graph: &Graph<T>,
+        vars: &[Var],
+        f: impl FnOnce(&mut [ArrayViewMutD<'_, T>], &[ArrayViewD<'_, T>]) -> R,
+    ) -> Result<R, usize> {
+        assert!(
+            vars.len() >= self.values.len(),
+            "with_graph_grads: {} leaves for {} parameters",
+            vars.len(),
+            self.values.len()
+        );
+        let mut grads: Vec<ArrayViewD<'_, T>> = recycle(std::mem::take(&mut self.scratch_grads));
+        for (i, &var) in vars.iter().take(self.values.len()).enumerate() {
+            match graph.grad(var) {
+                Some(g) => grads.push(g),
+                None => {
+                    grads.clear();
+                    self.scratch_grads = recycle(grads);
+                    return Err(i);
+                }
+            }
+        }
+        let mut params: Vec<ArrayViewMutD<'_, T>> = recycle(std::mem::take(&mut self.scratch));
+        params.extend(self.values.iter_mut().map(|v| v.view_mut()));
+        let result = f(&mut params, &grads);
+        params.clear();
+        grads.clear();
+        self.scratch = recycle(params);
+        self.scratch_grads = recycle(grads);
+        Ok(result)
     }
 
     /// Calls `f` with mutable views of every parameter and views of their gradients,
@@ -369,6 +418,61 @@ mod tests {
         );
         assert_eq!(p.value(0).as_slice().unwrap(), &[0.0, 0.0]);
         assert_eq!(p.get("a.bias").unwrap()[0], 2.5);
+    }
+
+    #[test]
+    fn an_update_straight_from_the_graphs_gradients_copies_nothing() {
+        let mut p = set();
+        let mut graph = Graph::new();
+        let mut vars = Vec::new();
+        p.leaves(&mut graph, &mut vars);
+        // loss = sum(w * w) + 3 b: dloss/dw = 2 w = [2, 4], dloss/db = 3.
+        let square = graph.mul(vars[0], vars[0]);
+        let sum = graph.sum(square);
+        let three = graph.scalar_constant(3.0);
+        let scaled = graph.mul(vars[1], three);
+        let b = graph.sum(scaled);
+        let loss = graph.add(sum, b);
+        graph.backward(loss);
+        graph.release_shared();
+        let before = [p.values()[0].as_ptr(), p.values()[1].as_ptr()];
+        let grad_at = graph.grad(vars[0]).unwrap().as_ptr();
+        p.with_graph_grads(&graph, &vars, |params, grads| {
+            assert_eq!(
+                grads[0].as_ptr(),
+                grad_at,
+                "the graph's own buffer, not a copy"
+            );
+            for (p, g) in params.iter_mut().zip(grads) {
+                p.zip_mut_with(g, |p, g| *p -= 0.25 * g);
+            }
+        })
+        .unwrap();
+        assert_eq!(
+            [p.values()[0].as_ptr(), p.values()[1].as_ptr()],
+            before,
+            "updated in place, not copied on write"
+        );
+        assert_eq!(p.value(0).as_slice().unwrap(), &[0.5, 1.0]);
+        assert_eq!(p.get("a.bias").unwrap()[0], 2.25);
+    }
+
+    #[test]
+    fn an_unused_parameter_stops_an_update_from_the_graph() {
+        let mut p = set();
+        let mut graph = Graph::new();
+        let w = p.leaf(&mut graph, 0);
+        let b = p.leaf(&mut graph, 1);
+        let loss = graph.sum(w);
+        graph.backward(loss);
+        graph.release_shared();
+        let mut called = false;
+        assert_eq!(
+            p.with_graph_grads(&graph, &[w, b], |_, _| called = true),
+            Err(1)
+        );
+        assert!(!called);
+        assert_eq!(p.value(0).as_slice().unwrap(), &[1.0, 2.0], "unchanged");
     }
 
     #[test]

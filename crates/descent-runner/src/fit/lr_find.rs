@@ -70,9 +70,13 @@ pub fn lr_find<T: Float, M: Model<T> + Clone>(
             lrs.push(lr);
             losses.push(smoothed);
             let rate = T::of(lr);
+            let vars = stepper.vars();
             model
                 .params_mut()
-                .with_views(|p, g| optimizer.step(p, g, rate))?;
+                .with_graph_grads(&stepper.graph, vars, |p, g| optimizer.step(p, g, rate))
+                .map_err(|i| FitError::UnusedParameter {
+                    name: model.params().names()[i].clone(),
+                })??;
         }
     }
     // Steepest descent of the smoothed loss against log(lr), skipping the first steps

@@ -91,7 +91,9 @@ pub struct FitConfig {
     pub mode: GdMode,
     /// Epochs (passes over the training rows).
     pub epochs: u64,
-    /// Shuffle the rows every epoch with this seed; `None` keeps their order.
+    /// Shuffle the rows every epoch with this seed; `None` keeps their order. Batch
+    /// descent (a batch of all rows) is never shuffled: its gradient does not depend on
+    /// the order, and its rows are then read in place.
     pub shuffle: Option<u64>,
     /// Gradient clipping.
     pub clip: Clip,
@@ -232,13 +234,19 @@ where
             ));
         }
         let batch = config.mode.batch_size(train.rows());
+        let full_batch = batch >= train.rows();
         let mut loader = DataLoader::new(train, BatchSize::Rows(batch))?;
-        if let Some(seed) = config.shuffle {
+        // A batch of all rows gives the same gradient in any row order: no shuffle, so
+        // that every step can read the rows in place.
+        if let Some(seed) = config.shuffle.filter(|_| !full_batch) {
             loader = loader.shuffled(seed);
         }
         let steps_per_epoch = loader.batches_per_epoch() as u64;
         let mut stopping = config.stopping.clone();
         let mut stepper = Stepper::new(config.parallel);
+        if full_batch {
+            stepper.share_whole(train.features());
+        }
         let mut eval_stepper = Stepper::new(config.parallel);
 
         let layers = layer_groups(self.model.params(), |i| self.model.layer_of(i).to_string());
@@ -248,6 +256,7 @@ where
         };
         let mut step: u64 = 0;
         let mut sums = EpochSums::new(layers.len());
+        let mut norms = vec![0.0; self.model.params().len()];
         let mut early = EarlyState {
             best_loss: None,
             best_epoch: 0,
@@ -306,8 +315,8 @@ where
                     batch.features,
                     batch.targets,
                 )?;
-                let params = self.model.params_mut();
-                let grad_norm = params.grad_norm();
+                stepper.squared_norms(&mut norms);
+                let grad_norm = norms.iter().sum::<f64>().sqrt();
                 let verdict = stopping.check(step + 1, loss, grad_norm);
                 if let Some(StopReason::Diverged { step: at, loss }) = verdict {
                     let end = Termination::Diverged { step: at, loss };
@@ -323,16 +332,31 @@ where
                     });
                 }
                 for ((_, members), sum) in layers.iter().zip(&mut sums.layer_norms) {
-                    *sum += members
-                        .iter()
-                        .map(|&i| squared_norm(&params.grads()[i]))
-                        .sum::<f64>()
-                        .sqrt();
+                    *sum += members.iter().map(|&i| norms[i]).sum::<f64>().sqrt();
                 }
-                clip(params, config.clip);
                 let rate = T::of(lr);
                 let optimizer = &mut self.optimizer;
-                params.with_views(|p, g| optimizer.step(p, g, rate))?;
+                let params = self.model.params_mut();
+                if config.clip == Clip::None {
+                    // The update reads the graph's gradients in place: no copy.
+                    params
+                        .with_graph_grads(&stepper.graph, stepper.vars(), |p, g| {
+                            optimizer.step(p, g, rate)
+                        })
+                        .map_err(|i| FitError::UnusedParameter {
+                            name: params_name(&*self.model, i),
+                        })??;
+                } else {
+                    // Clipping changes the gradients, which the graph hands out read-only:
+                    // copy them into the parameter set's buffers first.
+                    if let Err(i) = params.take_grads(&stepper.graph, stepper.vars()) {
+                        return Err(FitError::UnusedParameter {
+                            name: params_name(&*self.model, i),
+                        });
+                    }
+                    clip(params, config.clip, grad_norm);
+                    params.with_views(|p, g| optimizer.step(p, g, rate))?;
+                }
                 step += 1;
                 sums.loss += loss;
                 sums.grad_norm += grad_norm;
@@ -413,19 +437,20 @@ where
                     }
                 }
             }
-            if let Some(ck) = &config.checkpoint {
-                if (epoch + 1) % ck.every_epochs.max(1) == 0 && loader.epoch() < config.epochs {
-                    let saved = self.checkpoint(
-                        step,
-                        &loader,
-                        &history,
-                        &sums,
-                        &early,
-                        &best,
-                        seconds(&clock),
-                    );
-                    saved.write(&ck.path)?;
-                }
+            if let Some(ck) = &config.checkpoint
+                && (epoch + 1) % ck.every_epochs.max(1) == 0
+                && loader.epoch() < config.epochs
+            {
+                let saved = self.checkpoint(
+                    step,
+                    &loader,
+                    &history,
+                    &sums,
+                    &early,
+                    &best,
+                    seconds(&clock),
+                );
+                saved.write(&ck.path)?;
             }
         }
         let termination = termination.unwrap_or(Termination::Completed {
@@ -520,17 +545,17 @@ fn layer_groups<T: Float>(
     groups
 }
 
-fn squared_norm<T: Float>(a: &ndarray::ArrayD<T>) -> f64 {
-    a.iter().map(|v| v.as_f64() * v.as_f64()).sum()
+fn params_name<T: Float, M: Model<T>>(model: &M, index: usize) -> String {
+    model.params().names()[index].clone()
 }
 
 /// Clips the gradients in place, as PyTorch's `clip_grad_norm_` (coefficient
-/// `max / (norm + 1e-6)`, applied only when below 1) and `clip_grad_value_` do.
-pub(crate) fn clip<T: Float>(params: &mut ParamSet<T>, clip: Clip) {
+/// `max / (norm + 1e-6)`, applied only when below 1) and `clip_grad_value_` do;
+/// `norm` is the 2-norm of all gradients together.
+pub(crate) fn clip<T: Float>(params: &mut ParamSet<T>, clip: Clip, norm: f64) {
     match clip {
         Clip::None => {}
         Clip::Norm(max) => {
-            let norm = params.grad_norm();
             let coef = max / (norm + 1e-6);
             if coef < 1.0 {
                 let coef = T::of(coef);

@@ -4,7 +4,7 @@ use descent_autodiff::{Float, Graph, Var};
 use descent_data::{BatchTargets, Dataset, Targets};
 use descent_loss::{LossConfig, Target};
 use descent_nn::Model;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{ArcArray, Array2, ArrayView2, IxDyn};
 
 use crate::FitError;
 use crate::metrics::{self, Metrics};
@@ -16,6 +16,11 @@ pub(crate) struct Stepper<T: Float> {
     vars: Vec<Var>,
     /// Class indices turned into 0/1 reals for a binary loss on one output.
     binary: Array2<T>,
+    /// A shared copy of a whole feature matrix and the address of the original: a batch
+    /// that is that matrix enters the graph as a shared leaf instead of being copied
+    /// into it at every step (full-batch descent reads the data only as the operations
+    /// need it).
+    whole: Option<(ArcArray<T, IxDyn>, usize)>,
 }
 
 impl<T: Float> Stepper<T> {
@@ -26,7 +31,15 @@ impl<T: Float> Stepper<T> {
             graph,
             vars: Vec::new(),
             binary: Array2::zeros((0, 1)),
+            whole: None,
         }
+    }
+
+    /// Makes one shared copy of `features`, so that a batch of all of them (full-batch
+    /// descent over unshuffled rows) is not copied into the graph at every step.
+    pub(crate) fn share_whole(&mut self, features: ArrayView2<'_, T>) {
+        let address = features.as_ptr() as usize;
+        self.whole = Some((features.to_owned().into_dyn().into_shared(), address));
     }
 
     /// Builds output and loss for a batch; returns (output, loss) nodes.
@@ -45,7 +58,14 @@ impl<T: Float> Stepper<T> {
         }
         self.graph.clear();
         model.params().leaves(&mut self.graph, &mut self.vars);
-        let input = self.graph.constant_view(x.into_dyn());
+        let input = match &self.whole {
+            Some((whole, address))
+                if *address == x.as_ptr() as usize && whole.shape() == x.shape() =>
+            {
+                self.graph.input(whole)
+            }
+            _ => self.graph.constant_view(x.into_dyn()),
+        };
         let output = model.forward_with(&mut self.graph, &self.vars, input);
         let out_shape = self.graph.shape(output);
         let (rows, outputs) = (out_shape[0], out_shape.get(1).copied().unwrap_or(1));
@@ -100,8 +120,10 @@ impl<T: Float> Stepper<T> {
         Ok((output, node))
     }
 
-    /// One step's loss and gradients: the gradients end up in the model's parameter
-    /// set and the graph is cleared, so the parameters can be updated in place.
+    /// One step's loss and gradients. The gradients stay in the graph, whose
+    /// references to the parameters are released ([`Graph::release_shared`]), so that
+    /// the optimizer can update the parameters in place straight from the graph's
+    /// gradient buffers ([`descent_nn::ParamSet::with_graph_grads`]): no copy.
     pub(crate) fn loss_and_grads<M: Model<T>>(
         &mut self,
         model: &mut M,
@@ -112,15 +134,51 @@ impl<T: Float> Stepper<T> {
         let (_, node) = self.forward(model, loss, x, y)?;
         let value = self.graph.scalar(node).as_f64();
         self.graph.backward(node);
-        let taken = model.params_mut().take_grads(&self.graph, &self.vars);
-        self.graph.clear();
-        if let Err(index) = taken {
+        self.graph.release_shared();
+        if let Some(index) = self.vars.iter().position(|&v| self.graph.grad(v).is_none()) {
+            self.graph.clear();
             return Err(FitError::UnusedParameter {
                 name: model.params().names()[index].clone(),
             });
         }
         Ok(value)
     }
+
+    /// The leaves of the model's parameters in the graph of the last step, in order.
+    pub(crate) fn vars(&self) -> &[Var] {
+        &self.vars
+    }
+
+    /// Writes the squared 2-norm of each parameter's gradient (after
+    /// [`Stepper::loss_and_grads`]) into `out`, in order.
+    pub(crate) fn squared_norms(&self, out: &mut [f64]) {
+        for (&var, norm) in self.vars.iter().zip(out) {
+            *norm = self.graph.grad(var).map_or(0.0, |g| squared_norm(&g));
+        }
+    }
+}
+
+/// The sum of squares of an array's elements in f64, over eight independent partial
+/// sums (so that the loop pipelines and vectorises; the order is fixed, so the result
+/// is the same on every run).
+pub(crate) fn squared_norm<T: Float>(a: &ndarray::ArrayViewD<'_, T>) -> f64 {
+    let Some(slice) = a.as_slice_memory_order() else {
+        return a.iter().map(|v| v.as_f64() * v.as_f64()).sum();
+    };
+    let mut lanes = [0.0f64; 8];
+    let mut chunks = slice.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (lane, v) in lanes.iter_mut().zip(chunk) {
+            let v = v.as_f64();
+            *lane += v * v;
+        }
+    }
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|v| v.as_f64() * v.as_f64())
+        .sum();
+    lanes.iter().sum::<f64>() + tail
 }
 
 /// A model's loss and metrics on a whole data set.
