@@ -172,45 +172,87 @@ fn the_shipped_experiments_are_valid() {
 
 #[test]
 fn unknown_optimizer_names_the_valid_ones() {
-    let text = format!("{BASE}\n[axes]\noptimizers = [\n  {{ name = \"sgd\" }},\n  {{ name = \"adamm\" }},\n]\n");
-    assert_eq!(error(&text), "t.toml:13:12: `axes.optimizers[1].name`: unknown variant `adamm`, expected one of `sgd`, `adagrad`, `rmsprop`, `adam`, `adamw`, `adamax`, `nadam`, `radam`, `adadelta`, `lbfgs`, `backtracking`");
+    let text = format!(
+        "{BASE}\n[axes]\noptimizers = [\n  {{ name = \"sgd\" }},\n  {{ name = \"adamm\" }},\n]\n"
+    );
+    assert_eq!(
+        error(&text),
+        "t.toml:13:12: `axes.optimizers[1].name`: unknown variant `adamm`, expected one of `sgd`, `adagrad`, `rmsprop`, `adam`, `adamw`, `adamax`, `nadam`, `radam`, `adadelta`, `lbfgs`, `backtracking`"
+    );
 }
 
 #[test]
 fn unknown_field_names_the_valid_ones() {
     let text = format!("{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\", momentom = 0.9 }}]\n");
-    assert_eq!(error(&text), "t.toml:11:31: `axes.optimizers[0].momentom`: unknown field `momentom`, expected one of `lr`, `momentum`, `dampening`, `weight_decay`, `nesterov`, `maximize`");
-    let text = format!("{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nlearning_rate = [0.1]\n");
-    assert_eq!(error(&text), "t.toml:12:1: `axes.learning_rate`: unknown field `learning_rate`, expected one of `optimizers`, `learning_rates`, `schedules`, `batch_modes`, `seeds`");
+    assert_eq!(
+        error(&text),
+        "t.toml:11:31: `axes.optimizers[0].momentom`: unknown field `momentom`, expected one of `lr`, `momentum`, `dampening`, `weight_decay`, `nesterov`, `maximize`"
+    );
+    let text =
+        format!("{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nlearning_rate = [0.1]\n");
+    assert_eq!(
+        error(&text),
+        "t.toml:12:1: `axes.learning_rate`: unknown field `learning_rate`, expected one of `optimizers`, `learning_rates`, `schedules`, `batch_modes`, `seeds`"
+    );
 }
 
 #[test]
 fn unknown_data_set_lists_the_shipped_ones() {
     let text = BASE.replace("dataset = \"iris\"", "dataset = \"irises\"")
         + "\n[axes]\noptimizers = [{ name = \"sgd\" }]\n";
-    assert_eq!(error(&text), "t.toml:7:1: `problems[0].dataset`: unknown data set `irises`; shipped data sets: iris, wine, breast_cancer, diabetes, digits");
+    assert_eq!(
+        error(&text),
+        "t.toml:7:1: `problems[0].dataset`: unknown data set `irises`; shipped data sets: iris, wine, breast_cancer, diabetes, digits"
+    );
 }
 
 #[test]
 fn wrong_types_and_ranges_name_field_and_line() {
-    let text = format!("{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nlearning_rates = [0.1, \"fast\"]\n");
-    assert_eq!(error(&text), "t.toml:12:18: `axes.learning_rates`: a learning rate must be a number, found string");
-    let text = format!("{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nlearning_rates = [0.1, -1.0]\n");
-    assert_eq!(error(&text), "t.toml:12:24: `axes.learning_rates[1]`: a learning rate must be a finite number > 0, found -1");
-    let text = format!("{BASE}\n[axes]\noptimizers = [{{ name = \"adam\", betas = [0.9, 1.5] }}]\n");
-    assert_eq!(error(&text), "t.toml:11:15: `axes.optimizers[0]`: adam: invalid betas[1] = 1.5: must be in [0, 1)");
-    let text = format!("{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nbatch_modes = [{{ mini_batch = 0 }}]\n");
-    assert_eq!(error(&text), "t.toml:12:15: `axes.batch_modes`: mini_batch needs a batch size of at least 1");
+    let text = format!(
+        "{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nlearning_rates = [0.1, \"fast\"]\n"
+    );
+    assert_eq!(
+        error(&text),
+        "t.toml:12:18: `axes.learning_rates`: a learning rate must be a number, found string"
+    );
+    let text = format!(
+        "{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nlearning_rates = [0.1, -1.0]\n"
+    );
+    assert_eq!(
+        error(&text),
+        "t.toml:12:24: `axes.learning_rates[1]`: a learning rate must be a finite number > 0, found -1"
+    );
+    let text =
+        format!("{BASE}\n[axes]\noptimizers = [{{ name = \"adam\", betas = [0.9, 1.5] }}]\n");
+    assert_eq!(
+        error(&text),
+        "t.toml:11:15: `axes.optimizers[0]`: adam: invalid betas[1] = 1.5: must be in [0, 1)"
+    );
+    let text = format!(
+        "{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nbatch_modes = [{{ mini_batch = 0 }}]\n"
+    );
+    assert_eq!(
+        error(&text),
+        "t.toml:12:15: `axes.batch_modes`: mini_batch needs a batch size of at least 1"
+    );
 }
 
 #[test]
 fn budget_mistakes() {
-    let text = BASE.replace("budget = { epochs = 2 }", "budget = { epochs = 2, steps = 10 }")
-        + "\n[axes]\noptimizers = [{ name = \"sgd\" }]\n";
-    assert_eq!(error(&text), "t.toml:3:1: `budget`: give only one of `epochs`, `steps` or `gradient_evaluations`, found `epochs` and `steps`");
+    let text = BASE.replace(
+        "budget = { epochs = 2 }",
+        "budget = { epochs = 2, steps = 10 }",
+    ) + "\n[axes]\noptimizers = [{ name = \"sgd\" }]\n";
+    assert_eq!(
+        error(&text),
+        "t.toml:3:1: `budget`: give only one of `epochs`, `steps` or `gradient_evaluations`, found `epochs` and `steps`"
+    );
     let text = BASE.replace("budget = { epochs = 2 }", "budget = { epoch = 2 }")
         + "\n[axes]\noptimizers = [{ name = \"sgd\" }]\n";
-    assert_eq!(error(&text), "t.toml:3:12: `budget.epoch`: unknown field `epoch`, expected one of `epochs`, `steps`, `gradient_evaluations`");
+    assert_eq!(
+        error(&text),
+        "t.toml:3:12: `budget.epoch`: unknown field `epoch`, expected one of `epochs`, `steps`, `gradient_evaluations`"
+    );
 }
 
 #[test]
@@ -218,19 +260,31 @@ fn search_mistakes() {
     let text = format!(
         "{BASE}\n[axes]\noptimizers = [{{ name = \"sgd\" }}]\nlearning_rates = {{ log_uniform = [0.0, 0.1] }}\n"
     );
-    assert_eq!(error(&text), "t.toml:12:1: `axes.learning_rates`: a distribution needs random search: add `[search]` with `mode = \"random\"` and `samples`, or list the rates\nt.toml:12:20: `axes.learning_rates.log_uniform`: needs bounds with 0 < low < high, found [0, 0.1]");
+    assert_eq!(
+        error(&text),
+        "t.toml:12:1: `axes.learning_rates`: a distribution needs random search: add `[search]` with `mode = \"random\"` and `samples`, or list the rates\nt.toml:12:20: `axes.learning_rates.log_uniform`: needs bounds with 0 < low < high, found [0, 0.1]"
+    );
     let text = format!(
         "{BASE}\n[axes]\noptimizers = [{{ name = \"adam\" }}]\n[search]\nmode = \"random\"\nsamples = 3\nhyperparameters = {{ momentum = {{ uniform = [0.0, 0.9] }} }}\n"
     );
-    assert_eq!(error(&text), "t.toml:15:21: `search.hyperparameters.momentum`: no optimizer of `axes.optimizers` has a hyperparameter `momentum`; theirs: amsgrad, betas, decoupled_weight_decay, eps, maximize, weight_decay");
+    assert_eq!(
+        error(&text),
+        "t.toml:15:21: `search.hyperparameters.momentum`: no optimizer of `axes.optimizers` has a hyperparameter `momentum`; theirs: amsgrad, betas, decoupled_weight_decay, eps, maximize, weight_decay"
+    );
 }
 
 #[test]
 fn syntax_errors_and_missing_sections() {
-    assert_eq!(error("name = \"t\"\nbudget = { epochs = 2 \n"), "t.toml:2:22: unclosed inline table, expected `}`");
+    assert_eq!(
+        error("name = \"t\"\nbudget = { epochs = 2 \n"),
+        "t.toml:2:22: unclosed inline table, expected `}`"
+    );
     assert_eq!(error(BASE), "t.toml:1:1: missing field `axes`");
     let text = "name = \"t\"\nbudget = { epochs = 2 }\n[axes]\noptimizers = [{ name = \"sgd\" }]\n[[problems]]\nname = \"x\"\nloss = { name = \"mse\" }\n";
-    assert_eq!(error(text), "t.toml:5:1: `problems[0]`: needs `dataset` (a shipped data set) or `csv` (a file)");
+    assert_eq!(
+        error(text),
+        "t.toml:5:1: `problems[0]`: needs `dataset` (a shipped data set) or `csv` (a file)"
+    );
 }
 
 #[test]
@@ -239,7 +293,10 @@ fn several_mistakes_are_all_reported() {
         + "\n[axes]\noptimizers = [{ name = \"lbfgs\" }]\nlearning_rates = [0.0]\nseeds = []\n";
     let errors = parse(&text).unwrap_err();
     assert_eq!(errors.0.len(), 4, "{errors}");
-    assert_eq!(error(&text), "t.toml:7:1: `problems[0].dataset`: unknown data set `irises`; shipped data sets: iris, wine, breast_cancer, diabetes, digits\nt.toml:11:17: `axes.optimizers[0].name`: `lbfgs` evaluates the objective itself and cannot run in a sweep; sweep optimizers: sgd, adagrad, rmsprop, adam, adamw, adamax, nadam, radam, adadelta\nt.toml:12:19: `axes.learning_rates[0]`: a learning rate must be a finite number > 0, found 0\nt.toml:13:1: `axes.seeds`: needs at least one value");
+    assert_eq!(
+        error(&text),
+        "t.toml:7:1: `problems[0].dataset`: unknown data set `irises`; shipped data sets: iris, wine, breast_cancer, diabetes, digits\nt.toml:11:17: `axes.optimizers[0].name`: `lbfgs` evaluates the objective itself and cannot run in a sweep; sweep optimizers: sgd, adagrad, rmsprop, adam, adamw, adamax, nadam, radam, adadelta\nt.toml:12:19: `axes.learning_rates[0]`: a learning rate must be a finite number > 0, found 0\nt.toml:13:1: `axes.seeds`: needs at least one value"
+    );
 }
 
 #[test]
@@ -248,5 +305,8 @@ fn data_that_do_not_fit_the_loss_are_found_when_loading() {
         + "\n[axes]\noptimizers = [{ name = \"sgd\" }]\n";
     let e = parse(&text).unwrap();
     let errors = descent_runner::sweep::prepare::<f32>(&e).unwrap_err();
-    assert_eq!(SpecErrors(errors).to_string(), "t.toml:8:1: `problems[0].loss`: loss `cross_entropy` takes class targets, but the data set's targets are real values");
+    assert_eq!(
+        SpecErrors(errors).to_string(),
+        "t.toml:8:1: `problems[0].loss`: loss `cross_entropy` takes class targets, but the data set's targets are real values"
+    );
 }

@@ -35,7 +35,8 @@ seeds = [0, 1]
 "#;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("descent-report-test-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("descent-report-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -98,7 +99,10 @@ fn ranked_table_report_and_plots() {
         }
     }
     let table = report::terminal_table(&results, &summaries);
-    assert!(table.contains("iris: 6 configurations, 12 runs, ranked by mean final loss over seeds"), "{table}");
+    assert!(
+        table.contains("iris: 6 configurations, 12 runs, ranked by mean final loss over seeds"),
+        "{table}"
+    );
     assert!(table.contains("final accuracy"), "{table}");
     assert!(table.contains("steps to target"), "{table}");
     assert!(table.contains("Winner: `"), "{table}");
@@ -106,7 +110,10 @@ fn ranked_table_report_and_plots() {
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.starts_with("# tiny-report\n"), "{md}");
     assert!(md.contains("## iris") && md.contains("## wine"));
-    assert!(md.contains("| # | optimizer | lr | seeds | final loss |"), "{md}");
+    assert!(
+        md.contains("| # | optimizer | lr | seeds | final loss |"),
+        "{md}"
+    );
     assert!(md.contains("diverged at step"), "{md}");
     for name in [
         "plots/loss-curves-iris.svg",
@@ -118,9 +125,16 @@ fn ranked_table_report_and_plots() {
         let path = dir.join(name);
         assert!(files.contains(&path), "{name} in {files:?}");
         let svg = std::fs::read_to_string(&path).unwrap();
-        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{name}");
+        assert!(
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+            "{name}"
+        );
         assert!(svg.trim_end().ends_with("</svg>"), "{name}");
-        assert_eq!(svg.matches("<g ").count(), svg.matches("</g>").count(), "{name}");
+        assert_eq!(
+            svg.matches("<g ").count(),
+            svg.matches("</g>").count(),
+            "{name}"
+        );
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{name}");
         assert!(md.contains(&format!("]({name})")), "{name}");
     }
@@ -130,7 +144,10 @@ fn ranked_table_report_and_plots() {
     assert!(curves.contains(">epoch<") && curves.contains("loss (log scale)"));
     assert!(curves.contains("<polygon"), "bands over seeds");
     let lr = std::fs::read_to_string(dir.join("plots/lr-sensitivity-iris.svg")).unwrap();
-    assert!(lr.contains("learning rate (log scale)") && lr.contains(">0.01<"), "{lr}");
+    assert!(
+        lr.contains("learning rate (log scale)") && lr.contains(">0.01<"),
+        "{lr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -138,27 +155,46 @@ fn ranked_table_report_and_plots() {
 fn a_worse_configuration_fails_the_baseline_comparison() {
     let base = tmp("base");
     sweep_into(&base);
-    let same = report::compare(&Results::load(&base).unwrap(), &Results::load(&base).unwrap(), 0.05);
+    let same = report::compare(
+        &Results::load(&base).unwrap(),
+        &Results::load(&base).unwrap(),
+        0.05,
+    );
     assert_eq!(same.len(), 12);
     assert!(same.iter().all(|c| !c.regression));
     // A copy where one configuration's runs end 10 % worse.
     let worse = tmp("worse");
     copy_dir(&base, &worse);
     let results = Results::load(&worse).unwrap();
-    let victim = results.records.iter().find(|r| r.final_eval.is_some()).unwrap().group.clone();
+    let victim = results
+        .records
+        .iter()
+        .find(|r| r.final_eval.is_some())
+        .unwrap()
+        .group
+        .clone();
     for r in results.records.iter().filter(|r| r.group == victim) {
         let path = worse.join("runs").join(format!("{}.json", r.id));
-        let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let loss = json["final_eval"]["loss"].as_f64().unwrap();
         json["final_eval"]["loss"] = serde_json::json!(loss * 1.1);
         std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
     }
-    let changes = report::compare(&Results::load(&worse).unwrap(), &Results::load(&base).unwrap(), 0.05);
+    let changes = report::compare(
+        &Results::load(&worse).unwrap(),
+        &Results::load(&base).unwrap(),
+        0.05,
+    );
     let bad: Vec<_> = changes.iter().filter(|c| c.regression).collect();
     assert_eq!(bad.len(), 1, "{changes:?}");
     assert!((bad[0].relative - 0.1).abs() < 1e-9);
     assert!(bad[0].note.contains("tolerance 5%"), "{}", bad[0].note);
-    let loose = report::compare(&Results::load(&worse).unwrap(), &Results::load(&base).unwrap(), 0.2);
+    let loose = report::compare(
+        &Results::load(&worse).unwrap(),
+        &Results::load(&base).unwrap(),
+        0.2,
+    );
     assert!(loose.iter().all(|c| !c.regression));
     assert_eq!(report::parse_tolerance("5%"), Ok(0.05));
     assert_eq!(report::parse_tolerance("0.1"), Ok(0.1));
@@ -176,7 +212,10 @@ fn a_worse_configuration_fails_the_baseline_comparison() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("1 of 12 configurations got worse than the baseline by more than 5%"), "{stderr}");
+    assert!(
+        stderr.contains("1 of 12 configurations got worse than the baseline by more than 5%"),
+        "{stderr}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("WORSE"));
     let ok = Command::new(bin)
         .args(["report"])
@@ -185,8 +224,16 @@ fn a_worse_configuration_fails_the_baseline_comparison() {
         .arg(&base)
         .output()
         .unwrap();
-    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
-    let _ = (std::fs::remove_dir_all(&base), std::fs::remove_dir_all(&worse));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let _ = (
+        std::fs::remove_dir_all(&base),
+        std::fs::remove_dir_all(&worse),
+    );
 }
 
 #[test]
@@ -196,11 +243,22 @@ fn run_merge_and_report_commands() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("tiny.toml");
     std::fs::write(&file, TINY).unwrap();
-    let dry = Command::new(bin).arg("run").arg(&file).arg("--dry-run").output().unwrap();
+    let dry = Command::new(bin)
+        .arg("run")
+        .arg(&file)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
     assert_eq!(dry.status.code(), Some(0));
     let text = String::from_utf8_lossy(&dry.stdout);
-    assert!(text.starts_with(&format!("{}: valid; 24 runs\n", file.display())), "{text}");
-    assert!(text.contains("iris  sgd(momentum=0.9) lr=0.003 constant mini-batch(16)  seed 0"), "{text}");
+    assert!(
+        text.starts_with(&format!("{}: valid; 24 runs\n", file.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("iris  sgd(momentum=0.9) lr=0.003 constant mini-batch(16)  seed 0"),
+        "{text}"
+    );
     let mut shards = Vec::new();
     for i in 0..2 {
         let out = dir.join(format!("shard{i}"));
@@ -211,26 +269,63 @@ fn run_merge_and_report_commands() {
             .arg(&out)
             .output()
             .unwrap();
-        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         let log = String::from_utf8_lossy(&run.stderr);
         // Not a terminal: one plain line per finished run.
-        assert_eq!(log.lines().filter(|l| l.starts_with('[')).count(), 12, "{log}");
+        assert_eq!(
+            log.lines().filter(|l| l.starts_with('[')).count(),
+            12,
+            "{log}"
+        );
         shards.push(out);
     }
     let merged = dir.join("merged");
-    let merge = Command::new(bin).arg("merge").args(&shards).arg("--out").arg(&merged).output().unwrap();
-    assert_eq!(merge.status.code(), Some(0), "{}", String::from_utf8_lossy(&merge.stderr));
+    let merge = Command::new(bin)
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(
+        merge.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merge.stderr)
+    );
     assert!(String::from_utf8_lossy(&merge.stdout).starts_with("24 runs from 2 folders"));
-    let report = Command::new(bin).arg("report").arg(&merged).output().unwrap();
-    assert_eq!(report.status.code(), Some(0), "{}", String::from_utf8_lossy(&report.stderr));
+    let report = Command::new(bin)
+        .arg("report")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(
+        report.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
     assert!(merged.join("report.md").is_file());
     // A malformed file: the message with field and line, exit status 1, no panic.
     std::fs::write(&file, TINY.replace("name = \"adam\"", "name = \"adams\"")).unwrap();
-    let bad = Command::new(bin).arg("run").arg(&file).arg("--dry-run").output().unwrap();
+    let bad = Command::new(bin)
+        .arg("run")
+        .arg(&file)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.starts_with(&format!("error: {}:21:58: `axes.optimizers[1].name`: unknown variant `adams`", file.display())),
+        err.starts_with(&format!(
+            "error: {}:21:58: `axes.optimizers[1].name`: unknown variant `adams`",
+            file.display()
+        )),
         "{err}"
     );
     let _ = std::fs::remove_dir_all(&dir);

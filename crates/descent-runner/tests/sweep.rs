@@ -31,7 +31,8 @@ seeds = [0, 1]
 "#;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("descent-sweep-test-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("descent-sweep-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -86,7 +87,10 @@ fn one_and_two_threads_give_the_same_bits() {
         assert_eq!(r["index"], i);
         assert_eq!(r["status"], "completed");
         assert!(r["final_eval"]["loss"].as_f64().unwrap().is_finite());
-        assert!(r["final_eval"]["val_loss"].as_f64().is_some(), "split: validation loss");
+        assert!(
+            r["final_eval"]["val_loss"].as_f64().is_some(),
+            "split: validation loss"
+        );
         let id = r["id"].as_str().unwrap();
         for name in [format!("{id}.steps.csv"), format!("{id}.epochs.csv")] {
             assert_eq!(
@@ -98,7 +102,11 @@ fn one_and_two_threads_give_the_same_bits() {
     // 105 training rows in batches of 16: 7 steps an epoch, 3 epochs.
     assert_eq!(ra[0]["steps"], 21);
     assert_eq!(ra[0]["gradient_evaluations"], 3 * 105);
-    let steps = std::fs::read_to_string(a.join("curves").join(format!("{}.steps.csv", ra[0]["id"].as_str().unwrap()))).unwrap();
+    let steps = std::fs::read_to_string(
+        a.join("curves")
+            .join(format!("{}.steps.csv", ra[0]["id"].as_str().unwrap())),
+    )
+    .unwrap();
     assert_eq!(steps.lines().count(), 1 + 21);
     assert!(a.join("experiment.toml").is_file());
     let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
@@ -114,7 +122,10 @@ fn rerunning_skips_finished_runs() {
     let again = sweep::run(&e, &options(&dir, 2)).unwrap();
     assert_eq!((again.skipped, again.completed), (8, 0));
     // Not run again: even the wall times are those of the first sweep.
-    assert_eq!(std::fs::read_to_string(dir.join("runs.jsonl")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("runs.jsonl")).unwrap(),
+        before
+    );
     // A changed experiment reuses the runs it shares (same ids) and runs only the new.
     let wider = experiment(&TINY.replace("seeds = [0, 1]", "seeds = [0, 1, 2]"));
     let third = sweep::run(&wider, &options(&dir, 2)).unwrap();
@@ -139,7 +150,10 @@ fn stopping_keeps_finished_runs_and_resume_finishes_the_rest() {
     assert_eq!(first.completed, 3);
     assert_eq!(first.interrupted, 5);
     let kept = ResultsDir::new(&dir).read_records().unwrap();
-    assert_eq!(kept.iter().map(|r| r.index).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        kept.iter().map(|r| r.index).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
     assert_eq!(without_times(&dir).len(), 3);
     // No temporary or partial file is left behind.
     for sub in ["runs", "curves"] {
@@ -153,7 +167,10 @@ fn stopping_keeps_finished_runs_and_resume_finishes_the_rest() {
     let whole = tmp("stop-whole");
     sweep::run(&e, &options(&whole, 2)).unwrap();
     assert_eq!(without_times(&dir), without_times(&whole));
-    let _ = (std::fs::remove_dir_all(&dir), std::fs::remove_dir_all(&whole));
+    let _ = (
+        std::fs::remove_dir_all(&dir),
+        std::fs::remove_dir_all(&whole),
+    );
 }
 
 #[test]
@@ -180,7 +197,12 @@ fn shards_merge_to_the_result_of_one_sweep() {
     assert_eq!((m.runs, m.duplicates), (8, 0));
     assert_eq!(without_times(&merged), without_times(&whole));
     for r in ResultsDir::new(&merged).read_records().unwrap() {
-        assert!(merged.join("curves").join(format!("{}.epochs.csv", r.id)).is_file());
+        assert!(
+            merged
+                .join("curves")
+                .join(format!("{}.epochs.csv", r.id))
+                .is_file()
+        );
     }
     // Merging a shard twice keeps each run once.
     let again = tmp("merged-again");
@@ -195,7 +217,10 @@ fn shards_merge_to_the_result_of_one_sweep() {
     })
     .unwrap();
     let err = sweep::merge(&[dirs[0].clone(), other.clone()], &tmp("refused")).unwrap_err();
-    assert!(err.to_string().contains("describe different experiments"), "{err}");
+    assert!(
+        err.to_string().contains("describe different experiments"),
+        "{err}"
+    );
     for d in dirs.iter().chain([&whole, &merged, &again, &other]) {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -210,7 +235,10 @@ fn bad_shards_are_refused() {
             format!("--shard `{bad}`: expected I/N with 0 <= I < N, such as 0/4")
         );
     }
-    assert_eq!("2/5".parse::<Shard>().unwrap(), Shard { index: 2, count: 5 });
+    assert_eq!(
+        "2/5".parse::<Shard>().unwrap(),
+        Shard { index: 2, count: 5 }
+    );
 }
 
 const TROUBLE: &str = r#"
@@ -251,13 +279,16 @@ fn diverged_and_failed_runs_are_recorded_and_the_others_go_on() {
     assert_eq!(records.len(), 4);
     let r = &records[0];
     assert_eq!(r.status, Status::Failed);
-    assert_eq!(r.message.as_deref(), Some("panicked: injected failure in run 0"));
+    assert_eq!(
+        r.message.as_deref(),
+        Some("panicked: injected failure in run 0")
+    );
     // Unscaled diabetes at learning rate 10 explodes.
     let r = &records[1];
     assert_eq!(r.status, Status::Diverged);
     assert_eq!(r.stopped_by, "diverged");
     let at = r.diverged_at.unwrap();
-    assert!(at >= 1 && at <= 14, "{at}");
+    assert!((1..=14).contains(&at), "{at}");
     assert_eq!(r.steps, at);
     assert!(r.final_eval.is_none());
     // bce on a linear model's raw outputs: the loss refuses them at the first step.
@@ -294,7 +325,10 @@ fn a_run_that_completes_beside_failures_is_untouched() {
     assert_eq!(a[0], b[0]);
     assert_eq!(a[2], b[2]);
     assert_eq!(b[1]["status"], "failed");
-    let _ = (std::fs::remove_dir_all(&alone), std::fs::remove_dir_all(&beside));
+    let _ = (
+        std::fs::remove_dir_all(&alone),
+        std::fs::remove_dir_all(&beside),
+    );
 }
 
 #[test]
@@ -305,9 +339,15 @@ fn budgets_in_steps_and_gradient_evaluations() {
     assert_eq!(sweep::evaluations_for_steps(8, 100, 32), 200);
     assert_eq!(sweep::steps_for_evaluations(100, 100, 100), 1);
     let text = TINY
-        .replace("budget = { epochs = 3 }", "budget = { gradient_evaluations = 300 }")
+        .replace(
+            "budget = { epochs = 3 }",
+            "budget = { gradient_evaluations = 300 }",
+        )
         .replace("seeds = [0, 1]", "seeds = [0]")
-        .replace("batch_modes = [{ mini_batch = 16 }]", "batch_modes = [\"batch\", \"stochastic\", { mini_batch = 16 }]");
+        .replace(
+            "batch_modes = [{ mini_batch = 16 }]",
+            "batch_modes = [\"batch\", \"stochastic\", { mini_batch = 16 }]",
+        );
     let e = experiment(&text);
     let dir = tmp("budget");
     sweep::run(&e, &options(&dir, 2)).unwrap();
@@ -327,5 +367,8 @@ fn budgets_in_steps_and_gradient_evaluations() {
     for r in ResultsDir::new(&dir2).read_records().unwrap() {
         assert_eq!(r.steps, 10, "{}", r.label.mode);
     }
-    let _ = (std::fs::remove_dir_all(&dir), std::fs::remove_dir_all(&dir2));
+    let _ = (
+        std::fs::remove_dir_all(&dir),
+        std::fs::remove_dir_all(&dir2),
+    );
 }

@@ -29,10 +29,8 @@ fn experiment(quick: bool) -> Result<Experiment> {
 /// Runs the whole sweep on `threads` threads into a fresh folder; returns the folder.
 fn sweep_once(e: &Experiment, threads: usize, tag: &str, n: &mut usize) -> Result<PathBuf> {
     *n += 1;
-    let out = std::env::temp_dir().join(format!(
-        "descent-bench-w4-{}-{tag}-{n}",
-        std::process::id()
-    ));
+    let out =
+        std::env::temp_dir().join(format!("descent-bench-w4-{}-{tag}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let mut options = SweepOptions::new(&out);
     options.threads = Some(threads);
@@ -67,9 +65,14 @@ pub fn sweep_workload(settings: &Settings) -> Result<Measurement> {
     };
     let (all, dir) = run(cores, "all")?;
     let (one, dir1) = run(1, "one")?;
-    let records = ResultsDir::new(&dir).read_records().map_err(|err| anyhow!("{err}"))?;
+    let records = ResultsDir::new(&dir)
+        .read_records()
+        .map_err(|err| anyhow!("{err}"))?;
     eprintln!("# W4 per-run final loss (mean cross-entropy over all rows), {cores} threads");
-    eprintln!("{:<18} {:>6} {:>4} {:>12} {:>7}", "optimizer", "lr", "seed", "final_loss", "run_s");
+    eprintln!(
+        "{:<18} {:>6} {:>4} {:>12} {:>7}",
+        "optimizer", "lr", "seed", "final_loss", "run_s"
+    );
     for r in &records {
         let loss = match r.status {
             Status::Completed => r.final_eval.as_ref().map_or(f64::NAN, |f| f.loss),
@@ -85,7 +88,10 @@ pub fn sweep_workload(settings: &Settings) -> Result<Measurement> {
     let mut extra = serde_json::Map::new();
     extra.insert("runs".into(), json!(records.len()));
     extra.insert("one_thread_seconds".into(), json!(one));
-    extra.insert("parallel_efficiency".into(), json!(one / (cores as f64 * all)));
+    extra.insert(
+        "parallel_efficiency".into(),
+        json!(one / (cores as f64 * all)),
+    );
     Ok(Measurement {
         seconds: all,
         threads: cores,

@@ -33,7 +33,11 @@ pub fn run(args: ReportArgs) -> Result<()> {
         let tolerance = report::parse_tolerance(&args.tolerance).map_err(anyhow::Error::msg)?;
         let baseline = Results::load(base).map_err(|e| anyhow::anyhow!("{e}"))?;
         let changes = report::compare(&results, &baseline, tolerance);
-        println!("\nagainst {} ({} configurations in both):", base.display(), changes.len());
+        println!(
+            "\nagainst {} ({} configurations in both):",
+            base.display(),
+            changes.len()
+        );
         for c in &changes {
             println!(
                 "  {} {}: {}: {}",
@@ -45,7 +49,11 @@ pub fn run(args: ReportArgs) -> Result<()> {
         }
         let worse = changes.iter().filter(|c| c.regression).count();
         if changes.is_empty() {
-            anyhow::bail!("no configuration of {} is in the baseline {}", args.dir.display(), base.display());
+            anyhow::bail!(
+                "no configuration of {} is in the baseline {}",
+                args.dir.display(),
+                base.display()
+            );
         }
         if worse > 0 {
             anyhow::bail!(

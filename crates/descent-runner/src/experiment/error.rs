@@ -126,10 +126,9 @@ impl<'t> Source<'t> {
         let offset = offset.min(self.text.len());
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
-        let column = before
-            .rfind('\n')
-            .map_or(before.chars().count(), |nl| before[nl + 1..].chars().count())
-            + 1;
+        let column = before.rfind('\n').map_or(before.chars().count(), |nl| {
+            before[nl + 1..].chars().count()
+        }) + 1;
         (line, column)
     }
 
@@ -268,9 +267,7 @@ fn find(table: &DeTable<'_>, path: &[Segment]) -> Option<Range<usize>> {
 }
 
 fn find_in(value: &toml::Spanned<DeValue<'_>>, path: &[Segment]) -> Option<Range<usize>> {
-    let Some((first, rest)) = path.split_first() else {
-        return None;
-    };
+    let (first, rest) = path.split_first()?;
     match (value.get_ref(), first) {
         (DeValue::Table(t), Segment::Key(k)) => {
             let (key, inner) = t.iter().find(|(key, _)| key.get_ref() == k)?;

@@ -75,11 +75,11 @@ fn tagged_label<C: Serialize + for<'de> Deserialize<'de>>(config: &C, skip: &[&s
         .and_then(Value::as_str)
         .unwrap_or("?")
         .to_string();
-    let defaults = defaults_of::<C>(&fields);
+    let (defaults, required) = defaults_of::<C>(&fields).unwrap_or_default();
     let parts: Vec<String> = fields
         .iter()
         .filter(|(k, _)| k.as_str() != "name" && !skip.contains(&k.as_str()))
-        .filter(|(k, v)| defaults.as_ref().and_then(|d| d.get(*k)) != Some(v))
+        .filter(|(k, v)| required.contains(*k) || defaults.get(*k) != Some(v))
         .map(|(k, v)| format!("{k}={}", value_text(v)))
         .collect();
     if parts.is_empty() {
@@ -89,17 +89,18 @@ fn tagged_label<C: Serialize + for<'de> Deserialize<'de>>(config: &C, skip: &[&s
     }
 }
 
-/// The serialised defaults of a tagged config: start from its name, add each field a
-/// deserialiser says is missing, and stop when it parses.
+/// The serialised defaults of a tagged config and its required fields: start from its
+/// name, add each field a deserialiser says is missing, and stop when it parses.
 fn defaults_of<C: Serialize + for<'de> Deserialize<'de>>(
     fields: &Map<String, Value>,
-) -> Option<Map<String, Value>> {
+) -> Option<(Map<String, Value>, Vec<String>)> {
     let mut minimal = Map::new();
+    let mut required = Vec::new();
     minimal.insert("name".to_string(), fields.get("name")?.clone());
     for _ in 0..=fields.len() {
         match serde_json::from_value::<C>(Value::Object(minimal.clone())) {
             Ok(c) => match serde_json::to_value(c) {
-                Ok(Value::Object(m)) => return Some(m),
+                Ok(Value::Object(m)) => return Some((m, required)),
                 _ => return None,
             },
             Err(e) => {
@@ -110,6 +111,7 @@ fn defaults_of<C: Serialize + for<'de> Deserialize<'de>>(
                     .next()?
                     .to_string();
                 let value = fields.get(&missing)?.clone();
+                required.push(missing.clone());
                 minimal.insert(missing, value);
             }
         }
@@ -139,14 +141,18 @@ mod tests {
         assert_eq!(optimizer_label(&sgd), "sgd");
         let momentum: OptimizerConfig =
             toml::from_str("name = \"sgd\"\nmomentum = 0.9\nnesterov = true").unwrap();
-        assert_eq!(optimizer_label(&momentum), "sgd(momentum=0.9, nesterov=true)");
+        assert_eq!(
+            optimizer_label(&momentum),
+            "sgd(momentum=0.9, nesterov=true)"
+        );
         let adam: OptimizerConfig = toml::from_str("name = \"adam\"\nbetas = [0.5, 0.9]").unwrap();
         assert_eq!(optimizer_label(&adam), "adam(betas=[0.5, 0.9])");
         let cosine: ScheduleConfig = toml::from_str("name = \"cosine\"\nT_max = 100").unwrap();
         assert_eq!(tagged_label(&cosine, &[]), "cosine(T_max=100)");
         let step: ScheduleConfig =
             toml::from_str("name = \"step\"\nstep_size = 10\ngamma = 0.5").unwrap();
-        assert_eq!(tagged_label(&step, &[]), "step(step_size=10, gamma=0.5)");
+        // Fields in name order (serde_json maps are sorted).
+        assert_eq!(tagged_label(&step, &[]), "step(gamma=0.5, step_size=10)");
         assert_eq!(tagged_label(&ScheduleConfig::Constant {}, &[]), "constant");
         assert_eq!(format_number(3e-5), "3e-5");
         assert_eq!(format_number(0.01), "0.01");

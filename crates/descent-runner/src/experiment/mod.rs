@@ -35,8 +35,8 @@ pub use error::{FieldPath, Segment, SpecError, SpecErrors};
 pub use expand::{RunConfig, RunPlan, expand, group_id, run_id};
 pub use label::Label;
 pub use spec::{
-    Axes, Budget, CsvSpec, Distribution, ExperimentSpec, LrAxis, ModelSpec, Precision,
-    ProblemSpec, Scale, Search, SearchMode, SplitSpec, TrainingSpec,
+    Axes, Budget, CsvSpec, Distribution, ExperimentSpec, LrAxis, ModelSpec, Precision, ProblemSpec,
+    Scale, Search, SearchMode, SplitSpec, TrainingSpec,
 };
 
 /// A validated experiment and its runs, in a fixed order.
@@ -62,8 +62,12 @@ impl Experiment {
     /// missing fields, unknown names (with the valid ones), values out of range.
     pub fn load(path: &Path) -> Result<Experiment, SpecErrors> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SpecErrors(vec![error::Source::whole(&file, format!("cannot read: {e}"))]))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            SpecErrors(vec![error::Source::whole(
+                &file,
+                format!("cannot read: {e}"),
+            )])
+        })?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

@@ -7,7 +7,7 @@ use std::path::Path;
 use descent_data::Shipped;
 use descent_optim::{BuiltOptimizer, OptimizerConfig};
 
-use super::error::{FieldPath, SpecError, Source};
+use super::error::{FieldPath, Source, SpecError};
 use super::spec::{Distribution, ExperimentSpec, LrAxis, SearchMode};
 
 /// Every metric a run can report.
@@ -42,10 +42,7 @@ pub(super) fn validate(spec: &ExperimentSpec, src: &Source<'_>, base: &Path) -> 
             );
         }
         match (&p.dataset, &p.csv) {
-            (Some(_), Some(_)) => err(
-                at.key("csv"),
-                "give `dataset` or `csv`, not both".into(),
-            ),
+            (Some(_), Some(_)) => err(at.key("csv"), "give `dataset` or `csv`, not both".into()),
             (None, None) => err(
                 at.clone(),
                 "needs `dataset` (a shipped data set) or `csv` (a file)".into(),
@@ -65,10 +62,7 @@ pub(super) fn validate(spec: &ExperimentSpec, src: &Source<'_>, base: &Path) -> 
                 if csv.delimiter.len() != 1 || !csv.delimiter.is_ascii() {
                     err(
                         at.key("csv").key("delimiter"),
-                        format!(
-                            "must be one ASCII character, found `{}`",
-                            csv.delimiter
-                        ),
+                        format!("must be one ASCII character, found `{}`", csv.delimiter),
                     );
                 }
                 let path = if csv.path.is_absolute() {
@@ -84,13 +78,13 @@ pub(super) fn validate(spec: &ExperimentSpec, src: &Source<'_>, base: &Path) -> 
                 }
             }
         }
-        if let Some(split) = &p.split {
-            if !(split.validation > 0.0 && split.validation < 1.0) {
-                err(
-                    at.key("split").key("validation"),
-                    format!("must be a fraction in (0, 1), found {}", split.validation),
-                );
-            }
+        if let Some(split) = &p.split
+            && !(split.validation > 0.0 && split.validation < 1.0)
+        {
+            err(
+                at.key("split").key("validation"),
+                format!("must be a fraction in (0, 1), found {}", split.validation),
+            );
         }
         if p.model.hidden.contains(&0) {
             err(
@@ -126,18 +120,28 @@ pub(super) fn validate(spec: &ExperimentSpec, src: &Source<'_>, base: &Path) -> 
             FieldPath::root("budget"),
             format!(
                 "give only one of `epochs`, `steps` or `gradient_evaluations`, found {}",
-                given.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
+                given
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
         ),
     }
     if spec.target_loss.is_some_and(|t| !t.is_finite()) {
-        err(FieldPath::root("target_loss"), "must be a finite number".into());
+        err(
+            FieldPath::root("target_loss"),
+            "must be a finite number".into(),
+        );
     }
     for (i, m) in spec.metrics.iter().enumerate() {
         if !METRICS.contains(&m.as_str()) {
             err(
                 FieldPath::root("metrics").index(i),
-                format!("unknown metric `{m}`; valid metrics: {}", METRICS.join(", ")),
+                format!(
+                    "unknown metric `{m}`; valid metrics: {}",
+                    METRICS.join(", ")
+                ),
             );
         }
     }
@@ -151,7 +155,10 @@ pub(super) fn validate(spec: &ExperimentSpec, src: &Source<'_>, base: &Path) -> 
 
     let axes = FieldPath::root("axes");
     if spec.axes.optimizers.is_empty() {
-        err(axes.key("optimizers"), "needs at least one optimizer".into());
+        err(
+            axes.key("optimizers"),
+            "needs at least one optimizer".into(),
+        );
     }
     for (i, o) in spec.axes.optimizers.iter().enumerate() {
         let at = axes.key("optimizers").index(i);
@@ -245,7 +252,11 @@ pub(super) fn validate(spec: &ExperimentSpec, src: &Source<'_>, base: &Path) -> 
                 at.clone(),
                 format!(
                     "no optimizer of `axes.optimizers` has a hyperparameter `{name}`; theirs: {}",
-                    fields.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                    fields
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }

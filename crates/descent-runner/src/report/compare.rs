@@ -33,7 +33,10 @@ pub fn compare(current: &Results, baseline: &Results, tolerance: f64) -> Vec<Cha
     let index = |r: &Results| -> BTreeMap<(String, String), GroupSummary> {
         summarize(r)
             .into_iter()
-            .flat_map(|(p, gs)| gs.into_iter().map(move |g| ((p.clone(), g.group.clone()), g)))
+            .flat_map(|(p, gs)| {
+                gs.into_iter()
+                    .map(move |g| ((p.clone(), g.group.clone()), g))
+            })
             .collect()
     };
     let base = index(baseline);
@@ -69,7 +72,12 @@ pub fn compare(current: &Results, baseline: &Results, tolerance: f64) -> Vec<Cha
         } else {
             (
                 false,
-                format!("final loss {} vs {} ({:+.2}%)", sig(c, 4), sig(b, 4), relative * 100.0),
+                format!(
+                    "final loss {} vs {} ({:+.2}%)",
+                    sig(c, 4),
+                    sig(b, 4),
+                    relative * 100.0
+                ),
             )
         };
         changes.push(Change {
@@ -92,7 +100,9 @@ pub fn parse_tolerance(s: &str) -> Result<f64, String> {
         Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
         None => t.parse::<f64>(),
     }
-    .map_err(|_| format!("--tolerance `{s}`: expected a percentage such as 5% or a fraction such as 0.05"))?;
+    .map_err(|_| {
+        format!("--tolerance `{s}`: expected a percentage such as 5% or a fraction such as 0.05")
+    })?;
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {

@@ -173,7 +173,10 @@ pub fn summarize(results: &Results) -> Vec<(String, Vec<GroupSummary>)> {
         .map(|(i, p)| (p.name.as_str(), i))
         .collect();
     for r in &results.records {
-        let p = order.get(r.label.problem.as_str()).copied().unwrap_or(usize::MAX);
+        let p = order
+            .get(r.label.problem.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
         by_problem
             .entry((p, r.label.problem.clone()))
             .or_default()
@@ -210,13 +213,26 @@ fn nan_last(a: f64, b: f64) -> std::cmp::Ordering {
 
 fn group(runs: &[&RunRecord]) -> GroupSummary {
     let first = runs[0];
-    let done: Vec<&&RunRecord> = runs.iter().filter(|r| r.status == Status::Completed).collect();
-    let finals: Vec<f64> = done.iter().filter_map(|r| r.final_eval.as_ref().map(|f| f.loss)).collect();
-    let bests: Vec<f64> = done.iter().filter_map(|r| r.best.as_ref().map(|b| b.loss)).collect();
+    let done: Vec<&&RunRecord> = runs
+        .iter()
+        .filter(|r| r.status == Status::Completed)
+        .collect();
+    let finals: Vec<f64> = done
+        .iter()
+        .filter_map(|r| r.final_eval.as_ref().map(|f| f.loss))
+        .collect();
+    let bests: Vec<f64> = done
+        .iter()
+        .filter_map(|r| r.best.as_ref().map(|b| b.loss))
+        .collect();
     let metric = first.metric.clone();
     let final_metrics: Vec<f64> = done
         .iter()
-        .filter_map(|r| r.final_eval.as_ref().and_then(|f| f.metrics.get(&metric).copied()))
+        .filter_map(|r| {
+            r.final_eval
+                .as_ref()
+                .and_then(|f| f.metrics.get(&metric).copied())
+        })
         .collect();
     let best_metrics: Vec<f64> = done
         .iter()
@@ -240,13 +256,19 @@ fn group(runs: &[&RunRecord]) -> GroupSummary {
         best_metric: Stat::of(&best_metrics),
         reached: reached.len(),
         steps_to_target: Stat::of(
-            &reached.iter().filter_map(|t| t.steps.map(|s| s as f64)).collect::<Vec<_>>(),
+            &reached
+                .iter()
+                .filter_map(|t| t.steps.map(|s| s as f64))
+                .collect::<Vec<_>>(),
         ),
         seconds_to_target: Stat::of(&reached.iter().filter_map(|t| t.seconds).collect::<Vec<_>>()),
         wall_seconds: Stat::of(&runs.iter().map(|r| r.wall_seconds).collect::<Vec<_>>()),
         lr: first.config.optimizer.lr(),
         diverged_at: runs.iter().filter_map(|r| r.diverged_at).collect(),
-        failures: runs.iter().filter_map(|r| r.message.clone().filter(|_| r.status == Status::Failed)).collect(),
+        failures: runs
+            .iter()
+            .filter_map(|r| r.message.clone().filter(|_| r.status == Status::Failed))
+            .collect(),
         ids: runs.iter().map(|r| r.id.clone()).collect(),
     }
 }

@@ -25,7 +25,13 @@ fn family(g: &GroupSummary, vary_schedule: bool, vary_mode: bool) -> String {
 
 fn file_name(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -44,7 +50,11 @@ pub fn write_plots(
     })?;
     let all: Vec<&GroupSummary> = summaries.iter().flat_map(|(_, g)| g).collect();
     let vary = |f: &dyn Fn(&GroupSummary) -> &str| {
-        all.iter().map(|g| f(g)).collect::<std::collections::BTreeSet<_>>().len() > 1
+        all.iter()
+            .map(|g| f(g))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 1
     };
     let (vs, vm) = (vary(&|g| &g.label.schedule), vary(&|g| &g.label.mode));
     let families: Vec<String> = {
@@ -129,16 +139,30 @@ fn loss_curves(
         curves.insert(g.group.clone(), curve);
     }
     let clean: Vec<&GroupSummary> = groups.iter().filter(|g| g.clean()).collect();
-    let basis: Vec<&GroupSummary> = if clean.is_empty() { groups.iter().collect() } else { clean };
+    let basis: Vec<&GroupSummary> = if clean.is_empty() {
+        groups.iter().collect()
+    } else {
+        clean
+    };
     let ys: Vec<f64> = basis
         .iter()
         .flat_map(|g| curves[&g.group].iter().flat_map(|c| [c.1, c.2, c.3]))
         .collect();
     let log = ys.iter().all(|&y| y > 0.0 || !y.is_finite());
     let y = Axis::fit(ys, log, "loss (log scale)");
-    let y = if log { y } else { Axis { label: "loss".into(), ..y } };
+    let y = if log {
+        y
+    } else {
+        Axis {
+            label: "loss".into(),
+            ..y
+        }
+    };
     let x = Axis::fit(
-        curves.values().flat_map(|c| c.iter().map(|p| p.0)).chain([1.0]),
+        curves
+            .values()
+            .flat_map(|c| c.iter().map(|p| p.0))
+            .chain([1.0]),
         false,
         "epoch",
     );
@@ -148,7 +172,11 @@ fn loss_curves(
         v.dedup_by(|a, b| a.1 == b.1);
         v.into_iter().map(|p| p.1).collect()
     };
-    let longest = groups.iter().map(|g| g.label.lr.len() + 14).max().unwrap_or(10);
+    let longest = groups
+        .iter()
+        .map(|g| g.label.lr.len() + 14)
+        .max()
+        .unwrap_or(10);
     let mut charts = Vec::new();
     for f in &order {
         let mut chart = Chart::new(f, x.clone(), y.clone(), 470.0, 330.0, longest);
@@ -202,35 +230,51 @@ fn sensitivity(
     let finite: Vec<f64> = groups
         .iter()
         .filter(|g| g.final_loss.n > 0)
-        .flat_map(|g| [g.final_loss.mean, g.final_loss.mean + g.final_loss.std, g.final_loss.mean - g.final_loss.std])
+        .flat_map(|g| {
+            [
+                g.final_loss.mean,
+                g.final_loss.mean + g.final_loss.std,
+                g.final_loss.mean - g.final_loss.std,
+            ]
+        })
         .filter(|&v| !log || v >= means.iter().copied().fold(f64::INFINITY, f64::min) / 10.0)
         .collect();
     let y = Axis::fit(
         finite.clone(),
         log,
-        if log { "final loss (log scale)" } else { "final loss" },
+        if log {
+            "final loss (log scale)"
+        } else {
+            "final loss"
+        },
     );
-    let x = Axis::fit(groups.iter().map(|g| g.lr), true, "learning rate (log scale)");
+    let x = Axis::fit(
+        groups.iter().map(|g| g.lr),
+        true,
+        "learning rate (log scale)",
+    );
     let mut series: BTreeMap<String, Vec<&GroupSummary>> = BTreeMap::new();
     for g in groups {
         series.entry(family(g, vs, vm)).or_default().push(g);
     }
     let longest = series.keys().map(|k| k.chars().count()).max().unwrap_or(8);
-    let mut chart = Chart::new(
-        "",
-        x,
-        y,
-        760.0 + 7.0 * longest as f64,
-        440.0,
-        longest,
-    );
+    let mut chart = Chart::new("", x, y, 760.0 + 7.0 * longest as f64, 440.0, longest);
     for (name, gs) in &series {
         let c = family_color(name);
         let mut gs = gs.clone();
         gs.sort_by(|a, b| a.lr.total_cmp(&b.lr));
         let points: Vec<(f64, f64)> = gs
             .iter()
-            .map(|g| (g.lr, if g.final_loss.n > 0 { g.final_loss.mean } else { f64::NAN }))
+            .map(|g| {
+                (
+                    g.lr,
+                    if g.final_loss.n > 0 {
+                        g.final_loss.mean
+                    } else {
+                        f64::NAN
+                    },
+                )
+            })
             .collect();
         chart.line(&points, c, 2.0, false);
         for g in &gs {
@@ -268,7 +312,13 @@ fn time_to_target(
 ) -> String {
     let mut gs: Vec<&GroupSummary> = groups.iter().collect();
     gs.sort_by(|a, b| {
-        let key = |g: &GroupSummary| if g.reached > 0 { g.seconds_to_target.mean } else { f64::INFINITY };
+        let key = |g: &GroupSummary| {
+            if g.reached > 0 {
+                g.seconds_to_target.mean
+            } else {
+                f64::INFINITY
+            }
+        };
         key(a).total_cmp(&key(b))
     });
     let bars: Vec<(String, Option<f64>, String, String)> = gs
@@ -283,9 +333,18 @@ fn time_to_target(
                     "{} s, {} steps{}",
                     super::sig(t.mean, 3),
                     super::sig(g.steps_to_target.mean, 3),
-                    if g.reached < g.runs { format!(" ({}/{} seeds)", g.reached, g.runs) } else { String::new() }
+                    if g.reached < g.runs {
+                        format!(" ({}/{} seeds)", g.reached, g.runs)
+                    } else {
+                        String::new()
+                    }
                 );
-                (label, Some(t.mean), text, family_color(&family(g, vs, vm)).to_string())
+                (
+                    label,
+                    Some(t.mean),
+                    text,
+                    family_color(&family(g, vs, vm)).to_string(),
+                )
             }
         })
         .collect();
@@ -301,10 +360,15 @@ fn time_to_target(
         log: false,
         label: "mean seconds to reach the target loss (over seeds that reached it)".into(),
     };
-    let y = Axis { min: 0.0, max: 1.0, log: false, label: String::new() };
+    let y = Axis {
+        min: 0.0,
+        max: 1.0,
+        log: false,
+        label: String::new(),
+    };
     let height = 90.0 + 24.0 * bars.len() as f64;
-    let mut chart = Chart::new("", x, y, 620.0 + 6.6 * longest, height, 0)
-        .left_margin(16.0 + 6.2 * longest);
+    let mut chart =
+        Chart::new("", x, y, 620.0 + 6.6 * longest, height, 0).left_margin(16.0 + 6.2 * longest);
     chart.hbars(&bars);
     figure(
         &format!("Time to target: {problem}"),
@@ -329,14 +393,25 @@ fn profile(
     for (_, groups) in summaries {
         let mut best_of: BTreeMap<String, f64> = BTreeMap::new();
         for g in groups {
-            let t = if g.reached == g.runs && g.reached > 0 { g.seconds_to_target.mean } else { f64::INFINITY };
+            let t = if g.reached == g.runs && g.reached > 0 {
+                g.seconds_to_target.mean
+            } else {
+                f64::INFINITY
+            };
             let e = best_of.entry(family(g, vs, vm)).or_insert(f64::INFINITY);
             *e = e.min(t);
         }
         let best = best_of.values().copied().fold(f64::INFINITY, f64::min);
         for f in families {
             let t = best_of.get(f).copied().unwrap_or(f64::INFINITY);
-            ratios.entry(f.as_str()).or_default().push(if best.is_finite() { t / best } else { f64::INFINITY });
+            ratios
+                .entry(f.as_str())
+                .or_default()
+                .push(if best.is_finite() {
+                    t / best
+                } else {
+                    f64::INFINITY
+                });
         }
     }
     let max_ratio = ratios
@@ -346,12 +421,30 @@ fn profile(
         .filter(|r| r.is_finite())
         .fold(1.0, f64::max);
     let tau_max = (max_ratio * 1.5).max(4.0);
-    let x = Axis { min: 1.0, max: tau_max, log: true, label: "τ: time to target as a multiple of the fastest (log scale)".into() };
-    let y = Axis { min: 0.0, max: 1.05, log: false, label: "fraction of problems reaching the target".into() };
-    let longest = families.iter().map(|f| f.chars().count()).max().unwrap_or(8);
+    let x = Axis {
+        min: 1.0,
+        max: tau_max,
+        log: true,
+        label: "τ: time to target as a multiple of the fastest (log scale)".into(),
+    };
+    let y = Axis {
+        min: 0.0,
+        max: 1.05,
+        log: false,
+        label: "fraction of problems reaching the target".into(),
+    };
+    let longest = families
+        .iter()
+        .map(|f| f.chars().count())
+        .max()
+        .unwrap_or(8);
     let mut chart = Chart::new("", x, y, 760.0 + 7.0 * longest as f64, 440.0, longest + 16);
     for (i, f) in families.iter().enumerate() {
-        let mut rs: Vec<f64> = ratios[f.as_str()].iter().copied().filter(|r| r.is_finite()).collect();
+        let mut rs: Vec<f64> = ratios[f.as_str()]
+            .iter()
+            .copied()
+            .filter(|r| r.is_finite())
+            .collect();
         rs.sort_by(f64::total_cmp);
         let mut points = vec![(1.0, 0.0)];
         for (k, r) in rs.iter().enumerate() {
@@ -361,7 +454,11 @@ fn profile(
         // Ties at τ = 1 start the curve at its level there.
         let c = color(i);
         chart.steps(&points, c, i >= 10);
-        let never = if rs.is_empty() { " (never reached)" } else { "" };
+        let never = if rs.is_empty() {
+            " (never reached)"
+        } else {
+            ""
+        };
         chart.legend(&format!("{f}{never}"), c, i >= 10);
     }
     figure(

@@ -17,7 +17,9 @@ pub fn color(i: usize) -> &'static str {
 
 /// Escapes text for SVG.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// One axis: its range, scale and label.
@@ -42,7 +44,9 @@ impl Axis {
             .collect();
         let (mut lo, mut hi) = vals
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
         if !lo.is_finite() {
             (lo, hi) = if log { (0.1, 10.0) } else { (0.0, 1.0) };
         }
@@ -80,7 +84,10 @@ impl Axis {
     /// Tick positions and their labels.
     pub fn ticks(&self) -> Vec<(f64, String)> {
         if self.log {
-            let (a, b) = (self.min.log10().floor() as i32, self.max.log10().ceil() as i32);
+            let (a, b) = (
+                self.min.log10().floor() as i32,
+                self.max.log10().ceil() as i32,
+            );
             let decades = b - a;
             let mults: &[f64] = if decades <= 1 {
                 &[1.0, 2.0, 3.0, 5.0]
@@ -115,7 +122,13 @@ impl Axis {
             let mut out = Vec::new();
             while v <= self.max + step * 1e-9 {
                 let shown = if v.abs() < step * 1e-9 { 0.0 } else { v };
-                out.push((shown, super::sig(shown, 3).trim_end_matches('0').trim_end_matches('.').to_string()));
+                out.push((
+                    shown,
+                    super::sig(shown, 3)
+                        .trim_end_matches('0')
+                        .trim_end_matches('.')
+                        .to_string(),
+                ));
                 v += step;
             }
             out.iter_mut().for_each(|(v, s)| {
@@ -171,7 +184,14 @@ pub struct Chart {
 impl Chart {
     /// A chart of `width × height` pixels, with room on the right for a legend of
     /// `legend_chars` characters (0: none).
-    pub fn new(title: &str, x: Axis, y: Axis, width: f64, height: f64, legend_chars: usize) -> Self {
+    pub fn new(
+        title: &str,
+        x: Axis,
+        y: Axis,
+        width: f64,
+        height: f64,
+        legend_chars: usize,
+    ) -> Self {
         let right = if legend_chars > 0 {
             50.0 + 7.0 * legend_chars as f64
         } else {
@@ -219,14 +239,22 @@ impl Chart {
                 let _ = writeln!(
                     body,
                     r#"<polyline fill="none" stroke="{color}" stroke-width="{width}"{} points="{}"/>"#,
-                    if dashed { r#" stroke-dasharray="6 4""# } else { "" },
+                    if dashed {
+                        r#" stroke-dasharray="6 4""#
+                    } else {
+                        ""
+                    },
                     seg.join(" ")
                 );
             }
             seg.clear();
         };
         for &(x, y) in points {
-            if x.is_finite() && y.is_finite() && (!self.y.log || y > 0.0) && (!self.x.log || x > 0.0) {
+            if x.is_finite()
+                && y.is_finite()
+                && (!self.y.log || y > 0.0)
+                && (!self.x.log || x > 0.0)
+            {
                 segment.push(format!("{:.1},{:.1}", self.px(x), self.py(self.clamp_y(y))));
             } else {
                 flush(&mut segment, &mut self.body);
@@ -290,7 +318,11 @@ impl Chart {
             return;
         }
         let lo = if self.y.log { lo.max(self.y.min) } else { lo };
-        let (px, a, b) = (self.px(x), self.py(self.clamp_y(lo)), self.py(self.clamp_y(hi)));
+        let (px, a, b) = (
+            self.px(x),
+            self.py(self.clamp_y(lo)),
+            self.py(self.clamp_y(hi)),
+        );
         let _ = writeln!(
             self.body,
             r#"<path d="M{px:.1},{a:.1} V{b:.1} M{:.1},{a:.1} h8 M{:.1},{b:.1} h8" stroke="{color}" stroke-width="1.2"/>"#,
@@ -308,7 +340,11 @@ impl Chart {
             let y = self.top + band * i as f64;
             let h = (band * 0.7).min(26.0);
             let yc = y + band / 2.0;
-            let x0 = self.px(if self.x.log { self.x.min } else { self.x.min.max(0.0) });
+            let x0 = self.px(if self.x.log {
+                self.x.min
+            } else {
+                self.x.min.max(0.0)
+            });
             let end = match value {
                 Some(v) if v.is_finite() => {
                     let x1 = self.px(v.clamp(self.x.min, self.x.max));
@@ -365,7 +401,12 @@ impl Chart {
     pub fn render(&self, ox: f64, oy: f64) -> String {
         let mut s = format!(r#"<g transform="translate({ox:.1},{oy:.1})">"#);
         s.push('\n');
-        let (l, r, t, b) = (self.left, self.width - self.right, self.top, self.height - self.bottom);
+        let (l, r, t, b) = (
+            self.left,
+            self.width - self.right,
+            self.top,
+            self.height - self.bottom,
+        );
         let _ = writeln!(
             s,
             r##"<rect x="{l:.1}" y="{t:.1}" width="{:.1}" height="{:.1}" fill="white" stroke="#444"/>"##,
@@ -424,7 +465,11 @@ impl Chart {
                 r#"<line x1="{x:.1}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{}" stroke-width="3"{}/><text x="{:.1}" y="{y:.1}" font-size="11" dominant-baseline="middle">{}</text>"#,
                 x + 20.0,
                 e.color,
-                if e.dashed { r#" stroke-dasharray="6 4""# } else { "" },
+                if e.dashed {
+                    r#" stroke-dasharray="6 4""#
+                } else {
+                    ""
+                },
                 x + 26.0,
                 esc(&e.label)
             );

@@ -10,16 +10,29 @@ use crate::sweep::higher_is_better;
 /// not vary on the problem are left out.
 fn columns(groups: &[GroupSummary], target: bool) -> Vec<(String, Vec<String>)> {
     let varies = |f: &dyn Fn(&GroupSummary) -> String| {
-        groups.iter().map(f).collect::<std::collections::BTreeSet<_>>().len() > 1
+        groups
+            .iter()
+            .map(f)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 1
     };
-    let metric = groups.first().map_or("metric".to_string(), |g| g.metric.clone());
+    let metric = groups
+        .first()
+        .map_or("metric".to_string(), |g| g.metric.clone());
     let mut cols: Vec<(String, Vec<String>)> = vec![
-        ("#".into(), groups.iter().map(|g| g.rank.to_string()).collect()),
+        (
+            "#".into(),
+            groups.iter().map(|g| g.rank.to_string()).collect(),
+        ),
         (
             "optimizer".into(),
             groups.iter().map(|g| g.label.optimizer.clone()).collect(),
         ),
-        ("lr".into(), groups.iter().map(|g| g.label.lr.clone()).collect()),
+        (
+            "lr".into(),
+            groups.iter().map(|g| g.label.lr.clone()).collect(),
+        ),
     ];
     if varies(&|g| g.label.schedule.clone()) {
         cols.push((
@@ -33,7 +46,10 @@ fn columns(groups: &[GroupSummary], target: bool) -> Vec<(String, Vec<String>)> 
             groups.iter().map(|g| g.label.mode.clone()).collect(),
         ));
     }
-    cols.push(("seeds".into(), groups.iter().map(|g| g.runs.to_string()).collect()));
+    cols.push((
+        "seeds".into(),
+        groups.iter().map(|g| g.runs.to_string()).collect(),
+    ));
     let stat = |f: &dyn Fn(&GroupSummary) -> Stat, d: usize| -> Vec<String> {
         groups.iter().map(|g| f(g).show(d)).collect()
     };
@@ -57,9 +73,15 @@ fn columns(groups: &[GroupSummary], target: bool) -> Vec<(String, Vec<String>)> 
                 .collect(),
         ));
     }
-    cols.push(("diverged".into(), groups.iter().map(|g| g.diverged.to_string()).collect()));
+    cols.push((
+        "diverged".into(),
+        groups.iter().map(|g| g.diverged.to_string()).collect(),
+    ));
     if groups.iter().any(|g| g.failed > 0) {
-        cols.push(("failed".into(), groups.iter().map(|g| g.failed.to_string()).collect()));
+        cols.push((
+            "failed".into(),
+            groups.iter().map(|g| g.failed.to_string()).collect(),
+        ));
     }
     cols
 }
@@ -84,7 +106,11 @@ fn width(s: &str) -> usize {
 
 fn pad(s: &str, w: usize, right: bool) -> String {
     let fill = " ".repeat(w.saturating_sub(width(s)));
-    if right { format!("{fill}{s}") } else { format!("{s}{fill}") }
+    if right {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
+    }
 }
 
 /// The ranked tables, one per problem, as aligned text, each followed by its verdict.
@@ -95,7 +121,14 @@ pub fn terminal_table(results: &Results, summaries: &[(String, Vec<GroupSummary>
         let cols = columns(groups, target);
         let widths: Vec<usize> = cols
             .iter()
-            .map(|(h, cells)| cells.iter().map(|c| width(c)).chain([width(h)]).max().unwrap_or(0))
+            .map(|(h, cells)| {
+                cells
+                    .iter()
+                    .map(|c| width(c))
+                    .chain([width(h)])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -109,14 +142,20 @@ pub fn terminal_table(results: &Results, summaries: &[(String, Vec<GroupSummary>
             .map(|((h, _), &w)| pad(h, w, !left_aligned(h)))
             .collect();
         let _ = writeln!(out, "{}", line.join("  "));
-        let _ = writeln!(out, "{}", widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().join("  "));
+        let _ = writeln!(
+            out,
+            "{}",
+            widths
+                .iter()
+                .map(|w| "─".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  ")
+        );
         for row in 0..groups.len() {
             let cells: Vec<String> = cols
                 .iter()
                 .zip(&widths)
-                .map(|((h, cells), &w)| {
-                    pad(&cells[row], w, !left_aligned(h))
-                })
+                .map(|((h, cells), &w)| pad(&cells[row], w, !left_aligned(h)))
                 .collect();
             let _ = writeln!(out, "{}", cells.join("  ").trim_end());
         }
@@ -226,17 +265,16 @@ pub fn markdown(
         let _ = writeln!(
             out,
             "| {} |",
-            cols.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>().join(" | ")
+            cols.iter()
+                .map(|(h, _)| h.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
         );
         let _ = writeln!(
             out,
             "|{}|",
             cols.iter()
-                .map(|(h, _)| if left_aligned(h) {
-                    ":---"
-                } else {
-                    "---:"
-                })
+                .map(|(h, _)| if left_aligned(h) { ":---" } else { "---:" })
                 .collect::<Vec<_>>()
                 .join("|")
         );
@@ -255,7 +293,11 @@ pub fn markdown(
         let _ = writeln!(
             out,
             "`{metric}`: {} is better.\n",
-            if higher_is_better(metric) { "higher" } else { "lower" }
+            if higher_is_better(metric) {
+                "higher"
+            } else {
+                "lower"
+            }
         );
         let troubles: Vec<&GroupSummary> = groups.iter().filter(|g| !g.clean()).collect();
         if !troubles.is_empty() {

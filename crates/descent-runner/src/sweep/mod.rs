@@ -94,7 +94,11 @@ impl FromStr for Shard {
 
     /// `I/N` with `0 <= I < N`.
     fn from_str(s: &str) -> Result<Self, SweepError> {
-        let bad = || SweepError::Invalid(format!("--shard `{s}`: expected I/N with 0 <= I < N, such as 0/4"));
+        let bad = || {
+            SweepError::Invalid(format!(
+                "--shard `{s}`: expected I/N with 0 <= I < N, such as 0/4"
+            ))
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count) = (
             i.trim().parse::<usize>().map_err(|_| bad())?,
@@ -196,7 +200,11 @@ where
         .iter()
         .filter(|p| options.shard.is_none_or(|s| s.contains(p)))
         .collect();
-    let todo: Vec<&RunPlan> = mine.iter().copied().filter(|p| !dir.is_finished(&p.id)).collect();
+    let todo: Vec<&RunPlan> = mine
+        .iter()
+        .copied()
+        .filter(|p| !dir.is_finished(&p.id))
+        .collect();
     let threads = thread_count(options.threads);
     let mut summary = SweepSummary {
         planned: mine.len(),
@@ -237,7 +245,10 @@ where
             };
             let written = dir.write_run(&record, &curves).map(|()| record.status);
             display.finish(bar, &record);
-            outcomes.lock().unwrap_or_else(|e| e.into_inner()).push(written);
+            outcomes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(written);
         });
     });
     display.close();
@@ -248,8 +259,7 @@ where
             Status::Failed => summary.failed += 1,
         }
     }
-    summary.interrupted =
-        todo.len() - summary.completed - summary.diverged - summary.failed;
+    summary.interrupted = todo.len() - summary.completed - summary.diverged - summary.failed;
     write_jsonl_for(experiment, &dir)?;
     summary.seconds = clock.elapsed().as_secs_f64();
     Ok(summary)
@@ -321,7 +331,9 @@ pub struct MergeSummary {
 /// records, an unwritable `out`.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeSummary, SweepError> {
     if dirs.is_empty() {
-        return Err(SweepError::Invalid("nothing to merge: name at least one folder".into()));
+        return Err(SweepError::Invalid(
+            "nothing to merge: name at least one folder".into(),
+        ));
     }
     let target = ResultsDir::new(out);
     let mut experiment: Option<(PathBuf, String)> = None;

@@ -216,7 +216,10 @@ impl ResultsDir {
     /// [`SweepError::Io`].
     pub fn write_run(&self, record: &RunRecord, curves: &Curves) -> Result<(), SweepError> {
         if !curves.steps.is_empty() {
-            write_atomic(&self.steps_csv(&record.id), steps_csv(&curves.steps).as_bytes())?;
+            write_atomic(
+                &self.steps_csv(&record.id),
+                steps_csv(&curves.steps).as_bytes(),
+            )?;
         }
         write_atomic(&self.epochs_csv(&record.id), epochs_csv(curves).as_bytes())?;
         let json = serde_json::to_string_pretty(record).map_err(|e| SweepError::Json {
@@ -254,7 +257,11 @@ impl ResultsDir {
         } else {
             let path = self.jsonl();
             let text = std::fs::read_to_string(&path).map_err(|e| SweepError::io(&path, e))?;
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
                 records.push(serde_json::from_str(line).map_err(|e| SweepError::Json {
                     path: path.clone(),
                     message: format!("line {}: {e}", i + 1),
@@ -297,7 +304,10 @@ impl ResultsDir {
             let f: Vec<&str> = line.split(',').collect();
             let bad = || SweepError::Json {
                 path: path.clone(),
-                message: format!("line {}: expected epoch,step,train_loss,val_loss,...", i + 1),
+                message: format!(
+                    "line {}: expected epoch,step,train_loss,val_loss,...",
+                    i + 1
+                ),
             };
             if f.len() < 4 {
                 return Err(bad());

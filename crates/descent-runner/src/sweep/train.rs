@@ -54,7 +54,11 @@ pub fn prepare<T: Float>(experiment: &Experiment) -> Result<Vec<Prepared<T>>, Ve
             Err((path, message)) => errors.push(experiment.error_at(&path, message)),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 fn prepare_one<T: Float>(
@@ -160,10 +164,15 @@ pub fn higher_is_better(metric: &str) -> bool {
 /// The metrics of an evaluation, by name.
 pub fn metric_map(metrics: &Metrics) -> BTreeMap<String, f64> {
     match metrics {
-        Metrics::Regression(r) => [("mse", r.mse), ("rmse", r.rmse), ("mae", r.mae), ("r2", r.r2)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        Metrics::Regression(r) => [
+            ("mse", r.mse),
+            ("rmse", r.rmse),
+            ("mae", r.mae),
+            ("r2", r.r2),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
         Metrics::Classification(c) => [("accuracy", c.accuracy), ("log_loss", c.log_loss)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
@@ -290,11 +299,12 @@ where
     let clock = Instant::now();
     let outcome = (|| -> Result<_, FitError> {
         let mut model = model(plan, data)?;
-        let optimizer = config
-            .optimizer
-            .build::<T>()?
-            .into_step()
-            .ok_or_else(|| FitError::Data(format!("`{}` cannot run in a sweep", config.optimizer.name())))?;
+        let optimizer = config.optimizer.build::<T>()?.into_step().ok_or_else(|| {
+            FitError::Data(format!(
+                "`{}` cannot run in a sweep",
+                config.optimizer.name()
+            ))
+        })?;
         let schedule = config.schedule.build(config.optimizer.lr())?;
         let collector = Collector {
             curves: &mut *curves,
@@ -359,7 +369,9 @@ where
             record.stopped_by = "diverged".into();
             record.diverged_at = Some(step);
             record.steps = step;
-            record.message = Some(format!("loss {loss:e} at step {step} with learning rate {lr:e}"));
+            record.message = Some(format!(
+                "loss {loss:e} at step {step} with learning rate {lr:e}"
+            ));
             None
         }
         Err(e) => {
@@ -405,18 +417,22 @@ fn fill_best_and_target<T>(
             });
         }
     }
-    if let Some(f) = &final_eval {
-        if best.as_ref().is_none_or(|b| f.loss <= b.loss) {
-            best = Some(Best {
-                loss: f.loss,
-                epoch: None,
-                metric: None,
-            });
-        }
+    if let Some(f) = &final_eval
+        && best.as_ref().is_none_or(|b| f.loss <= b.loss)
+    {
+        best = Some(Best {
+            loss: f.loss,
+            epoch: None,
+            metric: None,
+        });
     }
     let metric_values = curves.val_metric.iter().flatten().copied();
     let best_metric = metric_values
-        .chain(final_eval.as_ref().and_then(|f| f.metrics.get(&data.metric).copied()))
+        .chain(
+            final_eval
+                .as_ref()
+                .and_then(|f| f.metrics.get(&data.metric).copied()),
+        )
         .filter(|v| v.is_finite())
         .reduce(|a, b| if (b > a) == higher && b != a { b } else { a });
     if let Some(b) = &mut best {
