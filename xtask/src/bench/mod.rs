@@ -11,6 +11,8 @@ mod compare;
 mod csv_load;
 pub mod guard;
 mod limits;
+mod linreg;
+mod mlp;
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
@@ -43,6 +45,26 @@ pub struct Measurement {
 
 /// Every workload this build knows, in BENCHMARKS.md order.
 const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "linreg-minibatch",
+        run: linreg::minibatch_workload,
+    },
+    Workload {
+        name: "linreg-sgd",
+        run: linreg::sgd_workload,
+    },
+    Workload {
+        name: "linreg-batch",
+        run: linreg::batch_workload,
+    },
+    Workload {
+        name: "mlp-classify",
+        run: mlp::classify_workload,
+    },
+    Workload {
+        name: "mlp-small-batch",
+        run: mlp::small_batch_workload,
+    },
     Workload {
         name: "autodiff-rosenbrock",
         run: autodiff::rosenbrock_workload,
