@@ -11,6 +11,7 @@ mod compare;
 mod csv_load;
 pub mod guard;
 mod limits;
+mod sweep;
 mod linreg;
 mod mlp;
 
@@ -73,6 +74,7 @@ const WORKLOADS: &[Workload] = &[
         name: "autodiff-deep-chain",
         run: autodiff::deep_chain_workload,
     },
+    Workload { name: "sweep", run: sweep::sweep_workload },
     Workload {
         name: "csv-load",
         run: csv_load::csv_load_workload,

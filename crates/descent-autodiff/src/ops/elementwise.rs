@@ -144,6 +144,28 @@ pub(crate) fn put<T: Float>(dst: &mut T, value: T, assign: bool) {
     if assign { *dst = value } else { *dst += value }
 }
 
+/// `ds[i] = f(gs[i], xs[i], ys[i])` (or `+=` when not `assign`), with the branch and
+/// the bounds checks hoisted out of the loop and the body expanded in place, so
+/// that each specialised kernel vectorises.
+macro_rules! store3 {
+    ($ds:expr, ($gs:expr, $xs:expr, $ys:expr), $assign:expr, |$g:ident, $x:ident, $y:ident| $body:expr) => {{
+        let ds: &mut [_] = $ds;
+        let n = ds.len();
+        let (gs, xs, ys) = (&$gs[..n], &$xs[..n], &$ys[..n]);
+        if $assign {
+            for i in 0..n {
+                let ($g, $x, $y) = (gs[i], xs[i], ys[i]);
+                ds[i] = $body;
+            }
+        } else {
+            for i in 0..n {
+                let ($g, $x, $y) = (gs[i], xs[i], ys[i]);
+                ds[i] += $body;
+            }
+        }
+    }};
+}
+
 /// A scalar function applied to every element, with its derivative.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Unary<T> {
@@ -659,9 +681,7 @@ pub(crate) fn backward_unary<T: Float>(
             dst.as_slice_mut(),
         ) {
             specialise_unary!(function, u => {
-                for (((d, &g), &x), &y) in ds.iter_mut().zip(gs).zip(xs).zip(ys) {
-                    put(d, g * u.df(x, y), assign);
-                }
+                store3!(ds, (gs, xs, ys), assign, |g, x, y| g * u.df(x, y))
             });
             return;
         }
@@ -698,10 +718,10 @@ pub(crate) fn backward_binary<T: Float>(
         grads.update(requires_grad, a, va.shape(), |mut dst, assign| {
             let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
             specialise_binary!(operation, op => {
-                for ((d, &g), &x) in ds.iter_mut().zip(gs).zip(xs) {
+                store3!(ds, (gs, xs, xs), assign, |g, x, _y| {
                     let out = op.f(x, x);
-                    put(d, op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out), assign);
-                }
+                    op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out)
+                })
             });
         });
         return;
@@ -718,8 +738,10 @@ pub(crate) fn backward_binary<T: Float>(
                     dst.as_slice_mut(),
                 ) {
                     specialise_binary!(operation, op => {
-                        for (((d, &g), &x), &y) in ds.iter_mut().zip(gs).zip(xs).zip(ys) {
-                            put(d, op.vjp(wrt_b, g, x, y, op.f(x, y)), assign);
+                        if wrt_b {
+                            store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(true, g, x, y, op.f(x, y)))
+                        } else {
+                            store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(false, g, x, y, op.f(x, y)))
                         }
                     });
                     return;
