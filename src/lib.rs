@@ -7,8 +7,8 @@ pub use descent_autodiff as autodiff;
 pub use descent_data as data;
 pub use descent_loss as loss;
 pub use descent_nn as nn;
-pub use descent_runner as runner;
 pub use descent_optim as optim;
+pub use descent_runner as runner;
 
 /// The names most programs need, in one import.
 pub mod prelude {

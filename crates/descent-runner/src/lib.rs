@@ -30,7 +30,7 @@ pub mod experiment;
 pub mod fit;
 pub mod metrics;
 pub mod report;
-pub mod sweep;
 pub mod slurm;
+pub mod sweep;
 
 pub use error::FitError;

@@ -34,7 +34,11 @@ pub fn file_path(quick: bool) -> PathBuf {
 /// ten N(0,1) values with 6 decimals and a label 0–9, from ChaCha8 seeded with 5.
 fn ensure_file(rows: usize, quick: bool) -> Result<PathBuf> {
     let path = file_path(quick);
-    let header = (1..=FEATURES).map(|i| format!("f{i}")).collect::<Vec<_>>().join(",") + ",label";
+    let header = (1..=FEATURES)
+        .map(|i| format!("f{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",label";
     if let Ok(text) = std::fs::read(&path) {
         let lines = text.iter().filter(|&&b| b == b'\n').count();
         if text.starts_with(header.as_bytes()) && lines == rows + 1 {
@@ -77,25 +81,38 @@ pub fn csv_load_workload(settings: &Settings) -> Result<Measurement> {
     let path = ensure_file(rows, settings.quick)?;
     let bytes = std::fs::metadata(&path)?.len() as f64;
     let options = CsvOptions::default().with_target_kind(TargetKind::Classes);
-    let load = |options: &CsvOptions| -> Result<Dataset<f32>> {
-        Ok(load_csv::<f32>(&path, options)?)
-    };
+    let load =
+        |options: &CsvOptions| -> Result<Dataset<f32>> { Ok(load_csv::<f32>(&path, options)?) };
     let (seconds, data) = median_of(settings.repetitions, || load(&options));
     let data = data?;
     ensure!(
-        data.features().shape() == [rows, FEATURES] && data.class_names().map(<[_]>::len) == Some(10),
+        data.features().shape() == [rows, FEATURES]
+            && data.class_names().map(<[_]>::len) == Some(10),
         "W5 loaded {:?} with {:?} classes",
         data.features().shape(),
         data.class_names().map(<[_]>::len)
     );
-    let sequential = CsvOptions { parallel: false, ..options.clone() };
+    let sequential = CsvOptions {
+        parallel: false,
+        ..options.clone()
+    };
     let (one_thread_seconds, one) = median_of(settings.repetitions, || load(&sequential));
-    ensure!(one? == data, "the one-threaded load differs from the parallel one");
+    ensure!(
+        one? == data,
+        "the one-threaded load differs from the parallel one"
+    );
     let mut extra = Map::new();
     extra.insert("rows".into(), json!(rows));
     extra.insert("mb_per_s".into(), json!(bytes / 1e6 / seconds));
     extra.insert("file_mb".into(), json!(bytes / 1e6));
     extra.insert("one_thread_seconds".into(), json!(one_thread_seconds));
-    extra.insert("one_thread_mb_per_s".into(), json!(bytes / 1e6 / one_thread_seconds));
-    Ok(Measurement { seconds, threads: threads(), extra })
+    extra.insert(
+        "one_thread_mb_per_s".into(),
+        json!(bytes / 1e6 / one_thread_seconds),
+    );
+    Ok(Measurement {
+        seconds,
+        threads: threads(),
+        extra,
+    })
 }

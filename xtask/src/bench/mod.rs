@@ -11,9 +11,9 @@ mod compare;
 mod csv_load;
 pub mod guard;
 mod limits;
-mod sweep;
 mod linreg;
 mod mlp;
+mod sweep;
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
@@ -74,7 +74,10 @@ const WORKLOADS: &[Workload] = &[
         name: "autodiff-deep-chain",
         run: autodiff::deep_chain_workload,
     },
-    Workload { name: "sweep", run: sweep::sweep_workload },
+    Workload {
+        name: "sweep",
+        run: sweep::sweep_workload,
+    },
     Workload {
         name: "csv-load",
         run: csv_load::csv_load_workload,
