@@ -29,6 +29,9 @@ pub(crate) fn gemm<T: Float>(
     c: &mut ArrayViewMut2<'_, T>,
 ) {
     let work = a.nrows() * a.ncols() * b.ncols();
+    if b.ncols() == 1 && matrix_vector(parallel, alpha, a, b, c) {
+        return;
+    }
     if work <= SMALL_WORK {
         for (a_row, mut c_row) in a.rows().into_iter().zip(c.rows_mut()) {
             for (&a_ip, b_row) in a_row.iter().zip(b.rows()) {
@@ -52,6 +55,79 @@ pub(crate) fn gemm<T: Float>(
     } else {
         general_mat_mul(alpha, a, b, T::one(), c);
     }
+}
+
+/// Rows per parallel task of a matrix–vector product (fixed, as [`ROWS_PER_TASK`]).
+const VECTOR_ROWS_PER_TASK: usize = 4096;
+
+/// `Σ x_i y_i` in eight interleaved partial sums, so that it vectorises while the
+/// order of additions stays fixed.
+#[inline]
+fn dot<T: Float>(x: &[T], y: &[T]) -> T {
+    let mut lanes = [T::zero(); 8];
+    let (x_chunks, y_chunks) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (x_tail, y_tail) = (x_chunks.remainder(), y_chunks.remainder());
+    for (xc, yc) in x_chunks.zip(y_chunks) {
+        for k in 0..8 {
+            lanes[k] += xc[k] * yc[k];
+        }
+    }
+    let mut total = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
+        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    for (&x, &y) in x_tail.iter().zip(y_tail) {
+        total += x * y;
+    }
+    total
+}
+
+/// `c += alpha · a · b` for a single-column `b` without packing: one dot product per
+/// row when `a`'s rows are contiguous (`X w`), one scaled row added per element of `b`
+/// when its columns are (`Xᵀ g`). Either way `a` is read exactly once. Returns false
+/// when neither layout applies.
+fn matrix_vector<T: Float>(
+    parallel: bool,
+    alpha: T,
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+) -> bool {
+    let b = b.column(0);
+    let mut c = c.column_mut(0);
+    let (Some(bs), Some(cs)) = (b.as_slice(), c.as_slice_mut()) else {
+        return false;
+    };
+    if a.ncols() == 0 || a.nrows() == 0 {
+        return true;
+    }
+    if a.row(0).as_slice().is_some() && a.strides()[1] == 1 {
+        let rows = |cs: &mut [T], start: usize| {
+            for (offset, ci) in cs.iter_mut().enumerate() {
+                let row = a.row(start + offset);
+                *ci += alpha * dot(row.as_slice().expect("contiguous rows"), bs);
+            }
+        };
+        if parallel && a.len() >= PARALLEL_WORK {
+            cs.par_chunks_mut(VECTOR_ROWS_PER_TASK)
+                .enumerate()
+                .for_each(|(task, chunk)| rows(chunk, task * VECTOR_ROWS_PER_TASK));
+        } else {
+            rows(cs, 0);
+        }
+        return true;
+    }
+    if a.column(0).as_slice().is_some() && a.strides()[0] == 1 {
+        // a = Xᵀ: c += Σ_p (alpha · b_p) · X[p, :], rows of X in order.
+        for (p, &weight) in bs.iter().enumerate() {
+            let scaled = alpha * weight;
+            let column = a.column(p);
+            let xs = column.as_slice().expect("contiguous columns");
+            for (ci, &x) in cs.iter_mut().zip(xs) {
+                *ci += scaled * x;
+            }
+        }
+        return true;
+    }
+    false
 }
 
 /// The operands of a product seen as stacks of matrices `[batch, m, k] @ [batch, k, n]`.
