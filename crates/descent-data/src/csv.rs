@@ -296,9 +296,9 @@ pub fn load_records<R: DeserializeOwned>(
 }
 
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| DataError::Io {
+    std::fs::read(path).map_err(|reason| DataError::Io {
         file: path.to_path_buf(),
-        source,
+        reason,
     })
 }
 

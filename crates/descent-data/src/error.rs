@@ -11,12 +11,14 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum DataError {
     /// The file could not be opened or read.
-    #[error("{}: cannot read the file: {source}", file.display())]
+    // The reason is part of the message rather than `source()`, so that a caller that
+    // prints the whole chain (`{:#}`) does not say it twice.
+    #[error("{}: cannot read the file: {reason}", file.display())]
     Io {
         /// The file.
         file: PathBuf,
         /// What the operating system said.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The file has no content at all (or only a byte-order mark and blank lines).
     #[error("{}:1: the file is empty; expected {expected}", file.display())]
