@@ -76,6 +76,23 @@ impl<T: Float> Grads<T> {
         }
         write(self.buffers[i].view_mut(), assign);
     }
+
+    /// Whether node `i` can take an upstream gradient of `shape` itself rather than a
+    /// copy: it needs a gradient, has none yet in this pass, and its own buffer was
+    /// sized to `shape` by an earlier step (so the swap in [`Grads::take`] hands back
+    /// a buffer of the right size and a warm step still allocates nothing).
+    pub(crate) fn can_take(&self, requires_grad: &[bool], i: usize, shape: &[usize]) -> bool {
+        requires_grad[i] && !self.set[i] && self.buffers[i].shape() == shape
+    }
+
+    /// Makes `buffer` (an upstream gradient that [`Grads::can_take`] allowed) node
+    /// `i`'s gradient by swapping it with `i`'s stale buffer, which `buffer` then holds.
+    /// Saves a full pass over memory for every gradient that only passes through.
+    pub(crate) fn take(&mut self, i: usize, buffer: &mut ArrayD<T>) {
+        debug_assert!(!self.set[i] && self.buffers[i].shape() == buffer.shape());
+        std::mem::swap(&mut self.buffers[i], buffer);
+        self.set[i] = true;
+    }
 }
 
 /// An empty array that owns no allocation.
@@ -358,8 +375,10 @@ impl<T: Float> Graph<T> {
                 continue;
             }
             let filler = self.grads.filler.take().unwrap_or_else(empty);
-            let upstream = std::mem::replace(&mut self.grads.buffers[i], filler);
-            crate::ops::backward(self, i, upstream.view());
+            let mut upstream = std::mem::replace(&mut self.grads.buffers[i], filler);
+            // An operation may keep `upstream` as an input's gradient and leave that
+            // input's old buffer in its place; either way it returns to slot `i`.
+            crate::ops::backward(self, i, &mut upstream);
             self.grads.filler = Some(std::mem::replace(&mut self.grads.buffers[i], upstream));
             // Interior gradients are not kept, so a later backward starts them afresh.
             self.grads.set[i] = false;

@@ -88,6 +88,11 @@ impl<T: Float> Graph<T> {
         self.unary(x, Unary::MulScalar(c))
     }
 
+    /// `c − x` (as PyTorch's `c - x`), in one pass.
+    pub fn scalar_sub(&mut self, c: T, x: Var) -> Var {
+        self.unary(x, Unary::ScalarSub(c))
+    }
+
     /// `ln(1 + e^(beta·x)) / beta`, the identity where `beta·x > threshold`.
     pub fn softplus(&mut self, x: Var, beta: T, threshold: T) -> Var {
         self.unary(x, Unary::Softplus { beta, threshold })

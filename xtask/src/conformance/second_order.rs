@@ -32,8 +32,7 @@ pub fn rosenbrock<T: descent_autodiff::Float>(g: &mut Graph<T>, x: Var) -> Var {
     let gap = g.sub(tail, head_sq);
     let gap_sq = g.mul(gap, gap);
     let scaled = g.mul_scalar(gap_sq, T::of(100.0));
-    let one_minus = g.neg(head);
-    let one_minus = g.add_scalar(one_minus, T::one());
+    let one_minus = g.scalar_sub(T::one(), head);
     let second = g.mul(one_minus, one_minus);
     let terms = g.add(scaled, second);
     g.sum(terms)

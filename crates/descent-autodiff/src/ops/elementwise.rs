@@ -3,7 +3,7 @@
 //! operations whose local derivative comes with their value.
 
 use ndarray::Dimension;
-use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 
 use super::Op;
 use crate::Float;
@@ -106,6 +106,10 @@ macro_rules! specialise_unary {
                 let $u = Unary::MulScalar(c);
                 $body
             }
+            Unary::ScalarSub(c) => {
+                let $u = Unary::ScalarSub(c);
+                $body
+            }
         }
     };
 }
@@ -166,6 +170,19 @@ macro_rules! store3 {
     }};
 }
 
+/// `ds[i] = f(ds[i], xs[i], ys[i])`: [`store3`] for a gradient transformed where it lies.
+macro_rules! update_in_place {
+    ($ds:expr, ($xs:expr, $ys:expr), |$g:ident, $x:ident, $y:ident| $body:expr) => {{
+        let ds: &mut [_] = $ds;
+        let n = ds.len();
+        let (xs, ys) = (&$xs[..n], &$ys[..n]);
+        for i in 0..n {
+            let ($g, $x, $y) = (ds[i], xs[i], ys[i]);
+            ds[i] = $body;
+        }
+    }};
+}
+
 /// A scalar function applied to every element, with its derivative.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Unary<T> {
@@ -212,6 +229,8 @@ pub enum Unary<T> {
     AddScalar(T),
     /// `c · x`
     MulScalar(T),
+    /// `c − x` (one pass where `neg` then `add_scalar` would take two)
+    ScalarSub(T),
 }
 
 impl<T: Float> Unary<T> {
@@ -262,6 +281,7 @@ impl<T: Float> Unary<T> {
             Unary::Clamp(lo, hi) => x.max(lo).min(hi),
             Unary::AddScalar(c) => x + c,
             Unary::MulScalar(c) => c * x,
+            Unary::ScalarSub(c) => c - x,
         }
     }
 
@@ -343,6 +363,7 @@ impl<T: Float> Unary<T> {
             }
             Unary::AddScalar(_) => one,
             Unary::MulScalar(c) => c,
+            Unary::ScalarSub(_) => -one,
         }
     }
 }
@@ -660,7 +681,7 @@ pub(crate) fn backward_unary<T: Float>(
     i: usize,
     a: u32,
     function: Unary<T>,
-    upstream: ArrayViewD<'_, T>,
+    upstream: &mut ArrayD<T>,
 ) {
     let a = a as usize;
     let Graph {
@@ -672,6 +693,23 @@ pub(crate) fn backward_unary<T: Float>(
     } = graph;
     let (x, y) = (values[a].view(), values[i].view());
     let parallel = *parallel && x.len() >= PARALLEL_THRESHOLD;
+    if let (false, Some(xs), Some(ys)) = (parallel, x.as_slice(), y.as_slice())
+        && grads.can_take(requires_grad, a, x.shape())
+    {
+        // The input takes the upstream buffer and it is scaled in place: one pass,
+        // and none at all for `x + c`, whose derivative is 1.
+        grads.take(a, upstream);
+        if !matches!(function, Unary::AddScalar(_)) {
+            let ds = grads.buffers[a]
+                .as_slice_mut()
+                .expect("gradient buffers are contiguous");
+            specialise_unary!(function, u => {
+                update_in_place!(ds, (xs, ys), |g, x, y| g * u.df(x, y))
+            });
+        }
+        return;
+    }
+    let upstream = upstream.view();
     grads.update(requires_grad, a, x.shape(), |mut dst, assign| {
         if let (false, Some(gs), Some(xs), Some(ys), Some(ds)) = (
             parallel,
@@ -698,7 +736,7 @@ pub(crate) fn backward_binary<T: Float>(
     a: u32,
     b: u32,
     operation: Binary,
-    upstream: ArrayViewD<'_, T>,
+    upstream_buffer: &mut ArrayD<T>,
 ) {
     let (a, b) = (a as usize, b as usize);
     let Graph {
@@ -709,8 +747,50 @@ pub(crate) fn backward_binary<T: Float>(
         ..
     } = graph;
     let (va, vb) = (values[a].view(), values[b].view());
+    let parallel = *parallel && upstream_buffer.len() >= PARALLEL_THRESHOLD;
+    let same_shapes = va.shape() == vb.shape() && va.shape() == upstream_buffer.shape();
+    if let (false, true, Some(xs), Some(ys)) = (parallel, same_shapes, va.as_slice(), vb.as_slice())
+    {
+        // One input takes the upstream buffer itself and it is transformed in place,
+        // after the other input has read it: a pass less than two separate products,
+        // and none at all for a gradient that passes through unchanged (`a + b`).
+        let target = [(a, false), (b, true)]
+            .into_iter()
+            .find(|&(input, _)| grads.can_take(requires_grad, input, va.shape()));
+        if let Some((target, wrt_b)) = target {
+            if a == b {
+                grads.take(a, upstream_buffer);
+                let ds = grads.buffers[a].as_slice_mut().expect("contiguous");
+                specialise_binary!(operation, op => {
+                    update_in_place!(ds, (xs, xs), |g, x, _y| {
+                        let out = op.f(x, x);
+                        op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out)
+                    })
+                });
+                return;
+            }
+            let (other, other_wrt_b) = if wrt_b { (a, false) } else { (b, true) };
+            let gs = upstream_buffer
+                .as_slice()
+                .expect("gradient buffers are contiguous");
+            grads.update(requires_grad, other, va.shape(), |mut dst, assign| {
+                let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
+                specialise_binary!(operation, op => {
+                    store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(other_wrt_b, g, x, y, op.f(x, y)))
+                });
+            });
+            grads.take(target, upstream_buffer);
+            let ds = grads.buffers[target].as_slice_mut().expect("contiguous");
+            specialise_binary!(operation, op => {
+                if !matches!((op, wrt_b), (Binary::Add, _) | (Binary::Sub, false)) {
+                    update_in_place!(ds, (xs, ys), |g, x, y| op.vjp(wrt_b, g, x, y, op.f(x, y)))
+                }
+            });
+            return;
+        }
+    }
+    let upstream = upstream_buffer.view();
     let shape = upstream.raw_dim();
-    let parallel = *parallel && upstream.len() >= PARALLEL_THRESHOLD;
     // `x ∘ x` (a square, say): one pass adds both partial derivatives.
     if a == b
         && let (false, Some(gs), Some(xs)) = (parallel, upstream.as_slice(), va.as_slice())

@@ -11,7 +11,7 @@ pub(crate) mod shape;
 
 pub use elementwise::{Binary, Unary};
 
-use ndarray::ArrayViewD;
+use ndarray::ArrayD;
 
 use crate::Float;
 use crate::graph::Graph;
@@ -134,28 +134,32 @@ impl<T: Copy> Op<T> {
     }
 }
 
-/// Propagates `upstream` (the gradient of node `i`) to node `i`'s inputs.
-pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: ArrayViewD<'_, T>) {
+/// Propagates `upstream` (the gradient of node `i`) to node `i`'s inputs. Elementwise
+/// operations may swap `upstream` into an input's gradient slot instead of copying it
+/// (see [`Grads::take`](crate::graph::Grads::take)).
+pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: &mut ArrayD<T>) {
     let op = graph.ops[i];
     match op {
         Op::Leaf => {}
         Op::Unary(a, unary) => elementwise::backward_unary(graph, i, a, unary, upstream),
         Op::Binary(a, b, binary) => elementwise::backward_binary(graph, a, b, binary, upstream),
-        Op::Where { mask, a, b } => elementwise::backward_where(graph, mask, a, b, upstream),
-        Op::Fused { input, local } => elementwise::backward_fused(graph, input, local, upstream),
-        Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream),
+        Op::Where { mask, a, b } => elementwise::backward_where(graph, mask, a, b, upstream.view()),
+        Op::Fused { input, local } => {
+            elementwise::backward_fused(graph, input, local, upstream.view())
+        }
+        Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream.view()),
         Op::Permute { .. }
         | Op::Reshape(_)
         | Op::Concat { .. }
         | Op::Slice { .. }
         | Op::IndexSelect { .. }
-        | Op::Gather { .. } => shape::backward(graph, op, upstream),
+        | Op::Gather { .. } => shape::backward(graph, op, upstream.view()),
         Op::Sum { .. }
         | Op::Mean { .. }
         | Op::Max { .. }
         | Op::Softmax { .. }
         | Op::LogSoftmax { .. }
         | Op::LogSumExp { .. }
-        | Op::Norm { .. } => reduce::backward(graph, i, op, upstream),
+        | Op::Norm { .. } => reduce::backward(graph, i, op, upstream.view()),
     }
 }

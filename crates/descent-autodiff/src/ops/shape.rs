@@ -6,7 +6,7 @@ use ndarray::{ArrayViewD, Axis, IxDyn, Slice, Zip};
 
 use super::elementwise::put;
 use super::{IndexRange, Op};
-use crate::graph::{Graph, ShapeBuf};
+use crate::graph::{Graph, ShapeBuf, Slot};
 use crate::{Float, Var};
 
 impl<T: Float> Graph<T> {
@@ -138,26 +138,29 @@ impl<T: Float> Graph<T> {
             axis < shape.len() && start <= end && end <= shape[axis] && step > 0,
             "slice: {start}..{end} step {step} on axis {axis} does not fit shape {shape:?}"
         );
+        let range = Slice::new(start as isize, Some(end as isize), step as isize);
+        let op = Op::Slice {
+            input: x.0,
+            axis,
+            start,
+            step,
+        };
+        // A contiguous slice of a shared leaf (a parameter or input) is that leaf's
+        // memory: share it instead of copying.
+        if let Slot::Shared(array) = &self.values[x.index()] {
+            let mut view = array.clone();
+            view.slice_axis_inplace(Axis(axis), range);
+            if view.is_standard_layout() {
+                let requires_grad = self.requires_grad[x.index()];
+                return self.push_slot(op, requires_grad, Slot::Shared(view));
+            }
+        }
         let value = self.value(x);
-        let view = value.slice_axis(
-            Axis(axis),
-            Slice::new(start as isize, Some(end as isize), step as isize),
-        );
+        let view = value.slice_axis(Axis(axis), range);
         let view_shape = ShapeBuf::new(view.shape());
         let mut out = self.output_buffer(&view_shape);
-        out.assign(&self.value(x).slice_axis(
-            Axis(axis),
-            Slice::new(start as isize, Some(end as isize), step as isize),
-        ));
-        self.push(
-            Op::Slice {
-                input: x.0,
-                axis,
-                start,
-                step,
-            },
-            out,
-        )
+        out.assign(&self.value(x).slice_axis(Axis(axis), range));
+        self.push(op, out)
     }
 
     /// Rows of `x` (along axis 0) picked by `rows`, which may repeat.
