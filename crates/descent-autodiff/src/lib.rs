@@ -26,6 +26,7 @@ mod ops;
 pub mod second_order;
 mod sugar;
 pub mod symbolic;
+mod wide;
 
 pub use dual::Dual;
 pub use float::Float;

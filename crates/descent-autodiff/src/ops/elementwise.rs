@@ -26,10 +26,11 @@ pub(crate) use zip_apply;
 
 /// Expands `$body` once per variant with `$u` bound to that variant, so the compiler
 /// sees a known variant inside each loop and compiles a tight, vectorisable kernel
-/// instead of matching on the function for every element.
+/// instead of matching on the function for every element; the whole match runs
+/// under [`wide`](crate::wide::wide), so each loop also gets AVX2's wider vectors.
 macro_rules! specialise_unary {
     ($function:expr, $u:ident => $body:expr) => {
-        match $function {
+        $crate::wide::wide(move || match $function {
             Unary::Neg => {
                 let $u = Unary::Neg;
                 $body
@@ -110,14 +111,14 @@ macro_rules! specialise_unary {
                 let $u = Unary::ScalarSub(c);
                 $body
             }
-        }
+        })
     };
 }
 
 /// [`specialise_unary`] for [`Binary`] and the side being differentiated.
 macro_rules! specialise_binary {
     ($operation:expr, $op:ident => $body:expr) => {
-        match $operation {
+        $crate::wide::wide(move || match $operation {
             Binary::Add => {
                 let $op = Binary::Add;
                 $body
@@ -138,7 +139,7 @@ macro_rules! specialise_binary {
                 let $op = Binary::Pow;
                 $body
             }
-        }
+        })
     };
 }
 
@@ -150,37 +151,21 @@ pub(crate) fn put<T: Float>(dst: &mut T, value: T, assign: bool) {
 
 /// `ds[i] = f(gs[i], xs[i], ys[i])` (or `+=` when not `assign`), with the branch and
 /// the bounds checks hoisted out of the loop and the body expanded in place, so
-/// that each specialised kernel vectorises.
+/// that each specialised kernel vectorises (with AVX2 where there is one).
 macro_rules! store3 {
     ($ds:expr, ($gs:expr, $xs:expr, $ys:expr), $assign:expr, |$g:ident, $x:ident, $y:ident| $body:expr) => {{
         let ds: &mut [_] = $ds;
-        let n = ds.len();
-        let (gs, xs, ys) = (&$gs[..n], &$xs[..n], &$ys[..n]);
         if $assign {
-            for i in 0..n {
-                let ($g, $x, $y) = (gs[i], xs[i], ys[i]);
-                ds[i] = $body;
-            }
+            $crate::wide::map3(ds, $gs, $xs, $ys, |$g, $x, $y| $body);
         } else {
-            for i in 0..n {
-                let ($g, $x, $y) = (gs[i], xs[i], ys[i]);
-                ds[i] += $body;
-            }
+            $crate::wide::update3(ds, $gs, $xs, $ys, |d, $g, $x, $y| d + $body);
         }
     }};
 }
 
 /// `ds[i] = f(ds[i], xs[i], ys[i])`: [`store3`] for a gradient transformed where it lies.
 macro_rules! update_in_place {
-    ($ds:expr, ($xs:expr, $ys:expr), |$g:ident, $x:ident, $y:ident| $body:expr) => {{
-        let ds: &mut [_] = $ds;
-        let n = ds.len();
-        let (xs, ys) = (&$xs[..n], &$ys[..n]);
-        for i in 0..n {
-            let ($g, $x, $y) = (ds[i], xs[i], ys[i]);
-            ds[i] = $body;
-        }
-    }};
+    ($ds:expr, ($xs:expr, $ys:expr), |$g:ident, $x:ident, $y:ident| $body:expr) => {{ $crate::wide::update2($ds, $xs, $ys, |$g, $x, $y| $body) }};
 }
 
 /// A scalar function applied to every element, with its derivative.
@@ -557,7 +542,7 @@ impl<T: Float> Graph<T> {
         let parallel = self.parallel && out.len() >= PARALLEL_THRESHOLD;
         let value = self.value(x);
         if let (false, Some(xs), Some(os)) = (parallel, value.as_slice(), out.as_slice_mut()) {
-            specialise_unary!(function, u => os.iter_mut().zip(xs).for_each(|(o, &v)| *o = u.f(v)));
+            specialise_unary!(function, u => crate::wide::map1(os, xs, |v| u.f(v)));
         } else {
             zip_apply!(parallel, Zip::from(&mut out).and(&value), |o, &v| *o =
                 function.f(v));
@@ -579,11 +564,7 @@ impl<T: Float> Graph<T> {
             && xs.len() == os.len()
             && ys.len() == os.len()
         {
-            specialise_binary!(operation, op => {
-                for ((o, &x), &y) in os.iter_mut().zip(xs).zip(ys) {
-                    *o = op.f(x, y);
-                }
-            });
+            specialise_binary!(operation, op => crate::wide::map2(os, xs, ys, |x, y| op.f(x, y)));
             return self.push(Op::Binary(a.0, b.0, operation), out);
         }
         let (va, vb) = (
