@@ -10,9 +10,10 @@ use rayon::prelude::*;
 use crate::csv::{ColumnRef, CsvOptions, MissingPolicy, TargetKind, csv_error, empty};
 use crate::dataset::{Dataset, Targets};
 use crate::error::{DataError, Result};
+use crate::fast::Slot;
 
 /// Below this many data bytes a file is parsed on one thread.
-const PARALLEL_MIN_BYTES: usize = 1 << 20;
+pub(crate) const PARALLEL_MIN_BYTES: usize = 1 << 20;
 /// The size chunks aim for when parsing in parallel.
 const CHUNK_BYTES: usize = 1 << 20;
 
@@ -36,14 +37,25 @@ pub(crate) struct Layout<'a> {
     pub(crate) options: &'a CsvOptions,
 }
 
-/// One chunk's rows: features row-major, targets, and the chunk's own label dictionary.
-pub(crate) struct Chunk<T> {
-    pub(crate) features: Vec<T>,
-    pub(crate) real: Vec<T>,
-    pub(crate) class_ids: Vec<u32>,
-    pub(crate) labels: Vec<Box<[u8]>>,
-    pub(crate) missing: Vec<(usize, usize)>,
-    pub(crate) rows: usize,
+/// One chunk's rows: features row-major, targets as values or chunk-local class ids, and
+/// the chunk's own label dictionary. The fast path writes the rows into the chunk's slot
+/// of the output (`in_slot`) and leaves the vectors here empty.
+struct Chunk<T> {
+    features: Vec<T>,
+    real: Vec<T>,
+    class_ids: Vec<usize>,
+    labels: Vec<Box<[u8]>>,
+    missing: Vec<(usize, usize)>,
+    rows: usize,
+    in_slot: bool,
+}
+
+/// The output arrays with each chunk's slot, `capacities[i]` rows for chunk `i`.
+struct Placed<T> {
+    capacities: Vec<usize>,
+    features: Vec<T>,
+    real: Vec<T>,
+    class_ids: Vec<usize>,
 }
 
 /// The value of one numeric field.
@@ -225,17 +237,62 @@ pub(crate) fn parse_dataset<T: Float>(
         options,
     };
 
-    let ranges = chunk_ranges(data, options.parallel);
-    let parsed: Vec<Result<Chunk<T>>> = if ranges.len() > 1 {
-        ranges
-            .par_iter()
-            .map(|r| parse_chunk(body, data_start + r.start, &data[r.clone()], &layout))
-            .collect()
+    let ranges = chunk_ranges(data);
+    // Each chunk gets room in the output for as many rows as it has lines, so that the
+    // common clean chunk writes its rows in place and nothing is copied afterwards.
+    let scans = maybe_parallel(options.parallel, &ranges, |r| scan(&data[r.clone()]));
+    let (ranges, scans) = if ranges.len() > 1 && scans.iter().any(|s| s.quote) {
+        // A quoted field may hold a line end, so only the whole file can be split into
+        // records.
+        let lines = scans.iter().map(|s| s.lines).sum();
+        let quote = true;
+        (
+            std::iter::once(0..data.len()).collect(),
+            vec![Scan { lines, quote }],
+        )
     } else {
-        ranges
-            .iter()
-            .map(|r| parse_chunk(body, data_start + r.start, &data[r.clone()], &layout))
-            .collect()
+        (ranges, scans)
+    };
+    // A row that the fast path accepts takes at least `width` bytes with its line end, so
+    // a file of blank lines does not make the output huge.
+    let capacities: Vec<usize> = ranges
+        .iter()
+        .zip(&scans)
+        .map(|(r, s)| s.lines.min(r.len() / width + 1))
+        .collect();
+    let total: usize = capacities.iter().sum();
+    let d = layout.n_features;
+    let mut features = vec![T::zero(); total * d];
+    let mut real = vec![T::zero(); if layout.classes { 0 } else { total }];
+    let mut class_ids = vec![0usize; if layout.classes { total } else { 0 }];
+    let mut slots = Vec::with_capacity(ranges.len());
+    {
+        let (mut f, mut r, mut c) = (
+            features.as_mut_slice(),
+            real.as_mut_slice(),
+            class_ids.as_mut_slice(),
+        );
+        for (range, &capacity) in ranges.iter().zip(&capacities) {
+            let (f_here, f_rest) = f.split_at_mut(capacity * d);
+            let (r_here, r_rest) = r.split_at_mut(if layout.classes { 0 } else { capacity });
+            let (c_here, c_rest) = c.split_at_mut(if layout.classes { capacity } else { 0 });
+            (f, r, c) = (f_rest, r_rest, c_rest);
+            let slot = Slot {
+                capacity,
+                features: f_here,
+                real: r_here,
+                class_ids: c_here,
+            };
+            slots.push((range.clone(), slot));
+        }
+    }
+    let parse = |(range, slot): (std::ops::Range<usize>, Slot<'_, T>)| {
+        parse_chunk(body, data_start + range.start, &data[range], &layout, slot)
+    };
+    let parsed: Vec<Result<Chunk<T>>> = if options.parallel && slots.len() > 1 {
+        slots.into_par_iter().map(parse).collect()
+    } else {
+        slots.into_iter().map(parse).collect()
     };
     // The first error in file order wins, whichever thread found it first.
     let chunks = parsed.into_iter().collect::<Result<Vec<_>>>()?;
@@ -253,7 +310,64 @@ pub(crate) fn parse_dataset<T: Float>(
             expected: "at least one complete row".to_string(),
         });
     }
-    merge(chunks, rows, layout)
+    let placed = Placed {
+        capacities,
+        features,
+        real,
+        class_ids,
+    };
+    merge(chunks, placed, rows, layout)
+}
+
+/// Runs `f` on each range, on the rayon pool when `parallel`, and keeps the file order.
+fn maybe_parallel<R: Send>(
+    parallel: bool,
+    ranges: &[std::ops::Range<usize>],
+    f: impl Fn(&std::ops::Range<usize>) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel && ranges.len() > 1 {
+        ranges.par_iter().map(f).collect()
+    } else {
+        ranges.iter().map(f).collect()
+    }
+}
+
+/// What a first pass over a chunk found: its lines, and whether it has a quote.
+struct Scan {
+    lines: usize,
+    quote: bool,
+}
+
+/// Counts the lines of `data` (a last one without a line end included) and looks for a
+/// quote. Written as byte-wise sums over fixed blocks so that the compiler vectorises it:
+/// at several bytes a cycle it costs little next to parsing.
+fn scan(data: &[u8]) -> Scan {
+    const LANES: usize = 32;
+    let mut newlines = 0usize;
+    let mut quote = false;
+    // A u8 lane counter holds at most 255 hits, so each block has 255 groups of lanes.
+    for block in data.chunks(255 * LANES) {
+        let mut counts = [0u8; LANES];
+        let mut quotes = [0u8; LANES];
+        let mut groups = block.chunks_exact(LANES);
+        for group in &mut groups {
+            for i in 0..LANES {
+                counts[i] += u8::from(group[i] == b'\n');
+                quotes[i] |= u8::from(group[i] == b'"');
+            }
+        }
+        newlines += counts.iter().map(|&c| usize::from(c)).sum::<usize>();
+        quote |= quotes.iter().any(|&q| q != 0);
+        for &b in groups.remainder() {
+            newlines += usize::from(b == b'\n');
+            quote |= b == b'"';
+        }
+    }
+    let tail = data.last().is_some_and(|&b| b != b'\n');
+    Scan {
+        lines: newlines + usize::from(tail),
+        quote,
+    }
 }
 
 /// Whether the data part holds no record at all (only blank lines).
@@ -278,10 +392,10 @@ fn auto_classes(data: &[u8], target: usize, options: &CsvOptions) -> bool {
     false
 }
 
-/// Splits the data part at line ends into chunks, unless it is small, or has quotes
-/// (a quoted field may hold a line end), or parallel parsing is off.
-fn chunk_ranges(data: &[u8], parallel: bool) -> Vec<std::ops::Range<usize>> {
-    if !parallel || data.len() < PARALLEL_MIN_BYTES || memchr::memchr(b'"', data).is_some() {
+/// Splits the data part at line ends into chunks of about [`CHUNK_BYTES`], unless it is
+/// small. The split does not depend on the number of threads, so neither does the result.
+pub(crate) fn chunk_ranges(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    if data.len() < PARALLEL_MIN_BYTES {
         return std::iter::once(0..data.len()).collect();
     }
     let mut ranges = Vec::with_capacity(data.len() / CHUNK_BYTES + 1);
@@ -304,9 +418,19 @@ fn parse_chunk<T: Float>(
     offset: usize,
     data: &[u8],
     layout: &Layout,
+    slot: Slot<'_, T>,
 ) -> Result<Chunk<T>> {
-    if let Some(chunk) = crate::fast::parse_clean(data, layout) {
-        return Ok(chunk);
+    let mut labels = Vec::new();
+    if let Some(rows) = crate::fast::parse_clean(data, layout, slot, &mut labels) {
+        return Ok(Chunk {
+            features: Vec::new(),
+            real: Vec::new(),
+            class_ids: Vec::new(),
+            labels,
+            missing: Vec::new(),
+            rows,
+            in_slot: true,
+        });
     }
     let options = layout.options;
     let width = layout.roles.len();
@@ -318,6 +442,7 @@ fn parse_chunk<T: Float>(
         labels: Vec::new(),
         missing: Vec::new(),
         rows: 0,
+        in_slot: false,
     };
     let mut lookup: HashMap<Box<[u8]>, u32> = HashMap::new();
     let mut rdr = reader(data, options.delimiter);
@@ -368,7 +493,7 @@ fn parse_chunk<T: Float>(
                         known: known.to_vec(),
                     });
                 }
-                chunk.class_ids.push(id);
+                chunk.class_ids.push(id as usize);
                 continue;
             }
             let v = match value::<T>(field, options) {
@@ -494,7 +619,12 @@ fn order_labels(labels: &mut [Box<[u8]>]) {
     }
 }
 
-fn merge<T: Float>(mut chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Result<Dataset<T>> {
+fn merge<T: Float>(
+    mut chunks: Vec<Chunk<T>>,
+    placed: Placed<T>,
+    rows: usize,
+    layout: Layout,
+) -> Result<Dataset<T>> {
     let d = layout.n_features;
     let mut missing = Vec::new();
     let mut offset = 0;
@@ -502,23 +632,19 @@ fn merge<T: Float>(mut chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Re
         missing.extend(chunk.missing.iter().map(|&(r, j)| (r + offset, j)));
         offset += chunk.rows;
     }
-    let mut features = if chunks.len() == 1 {
-        std::mem::take(&mut chunks[0].features)
-    } else {
-        // Copy the chunks into place in parallel: the copy is memory-bound.
-        let mut all = vec![T::zero(); rows * d];
-        let mut parts = Vec::with_capacity(chunks.len());
-        let mut rest = all.as_mut_slice();
-        for chunk in &chunks {
-            let (part, tail) = rest.split_at_mut(chunk.features.len());
-            parts.push((part, &chunk.features));
-            rest = tail;
-        }
-        parts
-            .into_par_iter()
-            .for_each(|(part, src)| part.copy_from_slice(src));
-        all
+    let parts = |take: fn(&mut Chunk<T>) -> Vec<T>, chunks: &mut [Chunk<T>]| -> Vec<Part<T>> {
+        chunks
+            .iter_mut()
+            .zip(&placed.capacities)
+            .map(|(c, &capacity)| Part {
+                capacity,
+                rows: c.rows,
+                own: (!c.in_slot).then(|| take(c)),
+            })
+            .collect()
     };
+    let feature_parts = parts(|c| std::mem::take(&mut c.features), &mut chunks);
+    let mut features = gather(placed.features, d, feature_parts);
     if !missing.is_empty() {
         fill_means(&mut features, d, rows, &missing);
     }
@@ -541,21 +667,42 @@ fn merge<T: Float>(mut chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Re
             .enumerate()
             .map(|(i, n)| (&**n, i))
             .collect();
-        let mut indices = Vec::with_capacity(rows);
+        let id_parts: Vec<Part<usize>> = chunks
+            .iter_mut()
+            .zip(&placed.capacities)
+            .map(|(c, &capacity)| Part {
+                capacity,
+                rows: c.rows,
+                own: (!c.in_slot).then(|| std::mem::take(&mut c.class_ids)),
+            })
+            .collect();
+        let mut indices = gather(placed.class_ids, 1, id_parts);
+        // Chunk-local ids to the global order, chunk by chunk.
+        let mut rest = indices.as_mut_slice();
+        let mut work = Vec::with_capacity(chunks.len());
         for chunk in &chunks {
+            let (here, tail) = rest.split_at_mut(chunk.rows);
+            rest = tail;
             let remap: Vec<usize> = chunk.labels.iter().map(|l| index[&**l]).collect();
-            indices.extend(chunk.class_ids.iter().map(|&id| remap[id as usize]));
+            work.push((here, remap));
+        }
+        let apply = |(ids, remap): (&mut [usize], Vec<usize>)| {
+            for id in ids {
+                *id = remap[*id];
+            }
+        };
+        if layout.options.parallel && work.len() > 1 {
+            work.into_par_iter().for_each(apply);
+        } else {
+            work.into_iter().for_each(apply);
         }
         Targets::Classes {
             indices: Array1::from(indices),
             names: names_bytes.iter().map(|n| text(n)).collect(),
         }
     } else {
-        let mut real = Vec::with_capacity(rows);
-        for chunk in &chunks {
-            real.extend_from_slice(&chunk.real);
-        }
-        Targets::Real(Array1::from(real))
+        let real_parts = parts(|c| std::mem::take(&mut c.real), &mut chunks);
+        Targets::Real(Array1::from(gather(placed.real, 1, real_parts)))
     };
     let features = Array2::from_shape_vec((rows, d), features).expect("rows × features values");
     let mut feature_names = vec![String::new(); d];
@@ -566,6 +713,53 @@ fn merge<T: Float>(mut chunks: Vec<Chunk<T>>, rows: usize, layout: Layout) -> Re
     }
     let target_name = layout.names[layout.target_column].clone();
     Dataset::new(features, targets, feature_names, target_name)
+}
+
+/// One chunk's share of an output array: the rows its slot has room for, the rows it
+/// has, and its own values when the general parser read it (not in the slot).
+struct Part<E> {
+    capacity: usize,
+    rows: usize,
+    own: Option<Vec<E>>,
+}
+
+/// Puts the chunks' rows (`width` values each) one after another, starting from `slots`,
+/// where chunk `i`'s slot starts after the capacities of the chunks before it.
+fn gather<E: Copy>(mut slots: Vec<E>, width: usize, mut parts: Vec<Part<E>>) -> Vec<E> {
+    if parts.len() == 1
+        && let Some(own) = parts[0].own.take()
+    {
+        return own;
+    }
+    if parts.iter().all(|p| p.rows <= p.capacity) {
+        // In place: every chunk moves down (or stays), never past its own slot's end, so
+        // it overwrites nothing that is still to be moved.
+        let (mut write, mut slot) = (0, 0);
+        for part in &parts {
+            let n = part.rows * width;
+            match &part.own {
+                Some(own) => slots[write..write + n].copy_from_slice(own),
+                None if write != slot => slots.copy_within(slot..slot + n, write),
+                None => {}
+            }
+            write += n;
+            slot += part.capacity * width;
+        }
+        slots.truncate(write);
+        return slots;
+    }
+    // The general parser found more rows than lines in some chunk (lone `\r` line ends).
+    let total = parts.iter().map(|p| p.rows * width).sum();
+    let mut all = Vec::with_capacity(total);
+    let mut slot = 0;
+    for part in &parts {
+        match &part.own {
+            Some(own) => all.extend_from_slice(own),
+            None => all.extend_from_slice(&slots[slot..slot + part.rows * width]),
+        }
+        slot += part.capacity * width;
+    }
+    all
 }
 
 /// Replaces each missing cell (currently zero) with its column's mean over present cells.

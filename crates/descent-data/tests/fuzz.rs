@@ -121,3 +121,73 @@ proptest! {
         }
     }
 }
+
+/// A file of `rows` clean rows over 1 MiB, so that it takes the parallel chunked path:
+/// four six-decimal columns and a class label.
+fn big_file(rows: usize, seed: u64) -> Vec<u8> {
+    let mut text = String::from("a,b,c,d,label\n");
+    let mut state = seed | 1;
+    for row in 0..rows {
+        for _ in 0..4 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = (state >> 11) as f64 / (1u64 << 53) as f64 * 20.0 - 10.0;
+            text.push_str(&format!("{v:.6},"));
+        }
+        text.push_str(["x\n", "y\n", "z\n"][row % 3]);
+    }
+    text.into_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// On files large enough to be parsed in chunks on the rayon pool, with a few bytes
+    /// changed anywhere but the last row: no panic, and the same result or the same first
+    /// error as the one-chunk general parser (forced by a quoted field on the last row),
+    /// whether the chunks run in parallel or one after another. (An added quote would make
+    /// the two files differ, so the edits add none; the other tests cover quotes.)
+    #[test]
+    fn large_files_agree_with_the_general_parser(
+        seed in any::<u64>(),
+        edits in proptest::collection::vec(
+            (0.0f64..1.0, prop::sample::select(b"0123456789.,-eE\n\r aNx\xFF".to_vec()), 0u8..3),
+            0..4,
+        ),
+        option in 0usize..4,
+    ) {
+        let mut bytes = big_file(30_000, seed);
+        prop_assert!(bytes.len() > 1 << 20);
+        for (at, byte, kind) in edits {
+            let at = (at * bytes.len() as f64) as usize;
+            match kind {
+                0 => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ => { bytes.remove(at); }
+            }
+        }
+        let options = [
+            CsvOptions::default(),
+            CsvOptions { missing: MissingPolicy::FillMean, allow_non_finite: true, ..CsvOptions::default() },
+            CsvOptions { missing: MissingPolicy::DropRow, ..CsvOptions::default() },
+            CsvOptions::default().with_classes(&["x".to_string(), "y".to_string()]),
+        ][option].clone();
+        let sequential = CsvOptions { parallel: false, ..options.clone() };
+        let mut plain = bytes.clone();
+        plain.extend_from_slice(b"1,2,3,4,x\n");
+        let mut quoted = bytes;
+        quoted.extend_from_slice(b"\"1\",2,3,4,x\n");
+        let name = Path::new("big.csv");
+        let parallel = load_csv_bytes::<f32>(&plain, name, &options);
+        let one_thread = load_csv_bytes::<f32>(&plain, name, &sequential);
+        let general = load_csv_bytes::<f32>(&quoted, name, &options);
+        for other in [one_thread, general] {
+            match (&parallel, other) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, &b),
+                (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => prop_assert!(false, "chunked {:?} vs {:?}", a.as_ref().map(|d| d.rows()), b.map(|d| d.rows())),
+            }
+        }
+    }
+}
