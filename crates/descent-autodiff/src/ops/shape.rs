@@ -301,10 +301,13 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, op: Op<T>, upstream: Arra
                             before.fill(T::zero());
                             after.fill(T::zero());
                         }
-                        middle
-                            .iter_mut()
-                            .zip(gs)
-                            .for_each(|(d, &g)| put(d, g, assign));
+                        if assign {
+                            middle.copy_from_slice(gs);
+                        } else {
+                            crate::wide::wide(move || {
+                                crate::wide::update2(middle, gs, gs, |d, g, _| d + g)
+                            });
+                        }
                         return;
                     }
                     if assign {
