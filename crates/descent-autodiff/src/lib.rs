@@ -28,7 +28,7 @@ mod sugar;
 pub mod symbolic;
 
 pub use dual::Dual;
-pub use float::Float;
+pub use float::{Float, flush_subnormal};
 pub use graph::{Graph, Var};
 pub use ops::elementwise::sigmoid;
 pub use ops::{Binary, Unary};

@@ -1,7 +1,7 @@
 //! Class losses on an input of shape `[N, C]` with one class index per row: softmax
 //! cross-entropy from logits, negative log-likelihood, and the multi-class hinge.
 
-use descent_autodiff::{Float, Graph, Var};
+use descent_autodiff::{Float, Graph, Var, flush_subnormal};
 use ndarray::{ArrayView1, ArrayViewMut1};
 use serde::{Deserialize, Serialize};
 
@@ -144,16 +144,6 @@ fn cross_entropy_row<T: Float>(
         -log_prob
     } else {
         -keep * log_prob - spread * sum_log_probs
-    }
-}
-
-/// `v`, or zero when `v` is subnormal.
-#[inline]
-fn flush_subnormal<T: Float>(v: T) -> T {
-    if v.abs() < T::min_positive_value() {
-        T::zero()
-    } else {
-        v
     }
 }
 
@@ -327,6 +317,22 @@ impl MultiMargin {
 mod tests {
     use super::*;
     use ndarray::arr2;
+
+    #[test]
+    fn probabilities_below_the_normal_range_are_exact_zeros() {
+        // exp(−90) and exp(−100) are subnormal in f32; their gradient entries are 0.
+        let mut graph = Graph::<f32>::new();
+        let x = graph.param_owned(arr2(&[[0.0f32, -90.0, -100.0, -1.0]]).into_dyn());
+        let loss = CrossEntropy::new(Reduction::Mean)
+            .apply(&mut graph, x, &[0])
+            .unwrap();
+        graph.backward(loss);
+        let grad = graph.grad(x).unwrap();
+        assert!(grad.iter().all(|g| *g == 0.0 || g.is_normal()), "{grad}");
+        assert_eq!((grad[[0, 1]], grad[[0, 2]]), (0.0, 0.0));
+        let p = (-1.0f32).exp() / (1.0 + (-1.0f32).exp());
+        assert_eq!(grad[[0, 3]], p);
+    }
 
     #[test]
     fn label_smoothing_spreads_the_target() {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::Op;
 use crate::graph::{Graph, ShapeBuf};
-use crate::{Float, Var};
+use crate::{Float, Var, flush_subnormal};
 
 /// Work (multiply–adds) above which a product is split over threads.
 const PARALLEL_WORK: usize = 1 << 20;
@@ -102,7 +102,7 @@ pub(crate) enum Store<'a, T> {
 ///
 /// Each element of `c` is one chain of multiply–adds over `p = 0, 1, …, k − 1` in
 /// order, started from zero (or from `c` when accumulating) and with the bias added
-/// last, whatever the blocking, the vector width or the rows a thread gets: the same
+/// last (a subnormal result then stored as zero), whatever the blocking, the vector width or the rows a thread gets: the same
 /// bits on every machine with fused multiply–add. Where the CPU has none (x86-64
 /// before AVX2) the chain rounds after each product instead. `c` must be in standard
 /// layout.
@@ -238,13 +238,21 @@ fn packed_body<T: Float, const NR: usize, const FUSED: bool>(
                 for r in 0..rows {
                     let at = (i0 + r) * n + j0;
                     let dst = &mut cs[at..at + width];
+                    // Products of small gradients can leave the normal range: a final
+                    // result is stored as zero then, so that no later operation reads a
+                    // subnormal number.
+                    let done = |v: T| if last { flush_subnormal(v) } else { v };
                     match bias {
                         Some(bias) => {
                             for ((d, &s), &b) in dst.iter_mut().zip(&acc[r]).zip(bias) {
-                                *d = s + b;
+                                *d = done(s + b);
                             }
                         }
-                        None => dst.copy_from_slice(&acc[r][..width]),
+                        None => {
+                            for (d, &s) in dst.iter_mut().zip(&acc[r]) {
+                                *d = done(s);
+                            }
+                        }
                     }
                 }
             }
@@ -741,7 +749,7 @@ mod tests {
                     s + a[[i, p]] * b[[p, j]]
                 };
             }
-            bias.map_or(s, |bias| s + bias[j])
+            flush_subnormal(bias.map_or(s, |bias| s + bias[j]))
         })
     }
 
