@@ -29,7 +29,7 @@ pub mod symbolic;
 mod wide;
 
 pub use dual::Dual;
-pub use float::Float;
+pub use float::{Float, flush_subnormal};
 pub use graph::{Graph, Var};
 pub use ops::elementwise::sigmoid;
 pub use ops::{Binary, Unary};

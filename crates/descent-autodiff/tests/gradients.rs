@@ -257,6 +257,19 @@ proptest! {
     }
 
     #[test]
+    fn affine(
+        (m, k, n) in (1..6usize, 1..5usize, 1..40usize),
+        seed in array(vec![64], -2.0, 2.0),
+    ) {
+        let take = |shape: &[usize], offset: usize| {
+            let len = shape.iter().product::<usize>();
+            ArrayD::from_shape_vec(IxDyn(shape), seed.iter().cycle().skip(offset).take(len).copied().collect()).unwrap()
+        };
+        let (x, w, b) = (take(&[m, k], 0), take(&[k, n], 7), take(&[n], 3));
+        check(&[x, w, b], |g, v| { let y = g.affine(v[0], v[1], v[2]); let t = g.tanh(y); g.sum(t) })?;
+    }
+
+    #[test]
     fn concat_and_gather(
         (a, b) in (1..4usize, 1..4usize, 1..4usize).prop_flat_map(|(m, n, p)| (array(vec![m, n], -2.0, 2.0), array(vec![p, n], -2.0, 2.0))),
     ) {

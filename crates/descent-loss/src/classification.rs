@@ -1,7 +1,7 @@
 //! Class losses on an input of shape `[N, C]` with one class index per row: softmax
 //! cross-entropy from logits, negative log-likelihood, and the multi-class hinge.
 
-use descent_autodiff::{Float, Graph, Var};
+use descent_autodiff::{Float, Graph, Var, flush_subnormal};
 use ndarray::{ArrayView1, ArrayViewMut1};
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +86,8 @@ impl CrossEntropy {
     ) -> Result<Var, LossError> {
         self.validate()?;
         let smoothing = T::of(self.label_smoothing);
+        // exp(underflow) is below half the smallest normal number, so is flushed anyway.
+        let underflow = T::min_positive_value().ln() - T::one();
         let target = target.into();
         per_sample(
             graph,
@@ -93,21 +95,41 @@ impl CrossEntropy {
             input,
             target,
             self.reduction,
-            |x, class, local| cross_entropy_row(x, class, smoothing, local),
+            |x, class, local| cross_entropy_row(x, class, smoothing, underflow, local),
         )
     }
 }
 
 /// One row of [`CrossEntropy`]: returns `l_n` and writes its gradient.
+///
+/// Each `exp` is computed once and kept in `local` until it becomes a probability.
+/// A probability below the smallest normal number is stored as zero, and so is an
+/// `exp` of a shift below `underflow` (which could only give such a number): a logit
+/// 87 or more below the row's maximum (in `f32`) would otherwise put subnormal numbers
+/// into the gradient, and every product that reads one is many times slower on some
+/// CPUs (Intel's take a microcode assist per subnormal operand or result). Only
+/// subnormal values change, by less than `T::MIN_POSITIVE`; `sum_exp` is at least 1
+/// (the maximum's own term), so dropping them from it changes no bit of it, of the
+/// loss or of any normal gradient element.
 fn cross_entropy_row<T: Float>(
     x: ArrayView1<'_, T>,
     class: usize,
     smoothing: T,
+    underflow: T,
     mut local: ArrayViewMut1<'_, T>,
 ) -> T {
     let classes = T::of_usize(x.len());
     let max = x.fold(T::neg_infinity(), |m, &v| m.max(v));
-    let sum_exp: T = x.iter().map(|&v| (v - max).exp()).sum();
+    let mut sum_exp = T::zero();
+    for (&v, e) in x.iter().zip(local.iter_mut()) {
+        let shifted = v - max;
+        *e = if shifted < underflow {
+            T::zero()
+        } else {
+            flush_subnormal(shifted.exp())
+        };
+        sum_exp += *e;
+    }
     let log_sum_exp = sum_exp.ln();
     let (keep, spread) = (T::one() - smoothing, smoothing / classes);
     let mut sum_log_probs = T::zero();
@@ -115,7 +137,7 @@ fn cross_entropy_row<T: Float>(
         let shifted = v - max;
         sum_log_probs += shifted - log_sum_exp;
         let hit = if c == class { keep } else { T::zero() };
-        *d = shifted.exp() / sum_exp - (hit + spread);
+        *d = flush_subnormal(*d / sum_exp) - (hit + spread);
     }
     let log_prob = (x[class] - max) - log_sum_exp;
     if smoothing == T::zero() {
@@ -295,6 +317,22 @@ impl MultiMargin {
 mod tests {
     use super::*;
     use ndarray::arr2;
+
+    #[test]
+    fn probabilities_below_the_normal_range_are_exact_zeros() {
+        // exp(−90) and exp(−100) are subnormal in f32; their gradient entries are 0.
+        let mut graph = Graph::<f32>::new();
+        let x = graph.param_owned(arr2(&[[0.0f32, -90.0, -100.0, -1.0]]).into_dyn());
+        let loss = CrossEntropy::new(Reduction::Mean)
+            .apply(&mut graph, x, &[0])
+            .unwrap();
+        graph.backward(loss);
+        let grad = graph.grad(x).unwrap();
+        assert!(grad.iter().all(|g| *g == 0.0 || g.is_normal()), "{grad}");
+        assert_eq!((grad[[0, 1]], grad[[0, 2]]), (0.0, 0.0));
+        let p = (-1.0f32).exp() / (1.0 + (-1.0f32).exp());
+        assert_eq!(grad[[0, 3]], p);
+    }
 
     #[test]
     fn label_smoothing_spreads_the_target() {

@@ -1,7 +1,7 @@
 //! Reductions as PyTorch defines them, and the two fused kernels every loss runs on:
 //! one for element-wise losses, one for per-sample (class) losses.
 
-use descent_autodiff::{Float, Graph, Var};
+use descent_autodiff::{Float, Graph, Var, flush_subnormal};
 use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, Axis, Dimension, Ix1, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -192,7 +192,10 @@ pub(crate) fn per_sample<T: Float>(
                     Reduction::Sum => total += l.as_f64(),
                     Reduction::Mean => {
                         total += l.as_f64();
-                        local_n.mapv_inplace(|d| d / count);
+                        // A gradient near the bottom of the normal range divided by the
+                        // batch size can turn subnormal: stored as zero instead (see
+                        // `flush_subnormal`).
+                        local_n.mapv_inplace(|d| flush_subnormal(d / count));
                     }
                 }
             }

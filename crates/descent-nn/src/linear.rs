@@ -69,10 +69,17 @@ impl Linear {
     /// `x W + b` for `x` of shape `[rows, inputs]`, with the model's parameter leaves
     /// `vars` (one per parameter of the model's set, in order).
     pub fn forward<T: Float>(&self, graph: &mut Graph<T>, vars: &[Var], x: Var) -> Var {
-        let product = graph.matmul(x, vars[self.weight]);
         match self.bias {
-            Some(bias) => graph.add(product, vars[bias]),
-            None => product,
+            // One fused operation for the usual 2-D batch: no broadcasting walk for
+            // the bias, forward or backward.
+            Some(bias) if graph.shape(x).len() == 2 => {
+                graph.affine(x, vars[self.weight], vars[bias])
+            }
+            Some(bias) => {
+                let product = graph.matmul(x, vars[self.weight]);
+                graph.add(product, vars[bias])
+            }
+            None => graph.matmul(x, vars[self.weight]),
         }
     }
 }

@@ -42,6 +42,12 @@ pub(crate) enum Op<T> {
         b: u32,
     },
     Matmul(u32, u32),
+    /// `x W + b` with the bias broadcast over rows.
+    Affine {
+        x: u32,
+        w: u32,
+        b: u32,
+    },
     Permute {
         input: u32,
         axes: [u8; 8],
@@ -129,6 +135,11 @@ impl<T: Copy> Op<T> {
                 visit(a as usize);
                 visit(b as usize);
             }
+            Op::Affine { x, w, b } => {
+                visit(x as usize);
+                visit(w as usize);
+                visit(b as usize);
+            }
             Op::Concat { inputs, .. } => inputs.get(indices).iter().for_each(|&i| visit(i)),
         }
     }
@@ -148,6 +159,7 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: &mut 
             elementwise::backward_fused(graph, input, local, upstream.view())
         }
         Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream.view()),
+        Op::Affine { x, w, b } => linalg::backward_affine(graph, x, w, b, upstream.view()),
         Op::Permute { .. }
         | Op::Reshape(_)
         | Op::Concat { .. }
