@@ -73,6 +73,7 @@ pub(crate) fn elementwise<T: Float>(
         Reduce::None => input_shape.slice(),
         Reduce::Sum | Reduce::DivideBy(_) => &[],
     };
+    let unweighted = weight.is_none();
     let one = [1.0];
     let weight = ArrayView1::from(weight.unwrap_or(&one));
     // A 0-d input takes its one weight as a 0-d array.
@@ -84,26 +85,39 @@ pub(crate) fn elementwise<T: Float>(
         .broadcast(input_shape.clone())
         .expect("weights are checked to fit the input's last axis");
     let node = target.node;
-    let value =
-        graph.fused(
-            input,
-            node,
-            output_shape,
-            |x, from_graph, mut out, mut local| {
-                let y = target.values(from_graph);
-                match reduce {
-                    Reduce::None => Zip::from(&mut out)
-                        .and(&mut local)
-                        .and(&x)
-                        .and(&y)
-                        .and(&weight)
-                        .for_each(|o, d, &x, &y, &w| (*o, *d) = f(x, y, T::of(w))),
-                    Reduce::Sum | Reduce::DivideBy(_) => {
-                        let count = match reduce {
-                            Reduce::DivideBy(count) => Some(T::of_usize(count)),
-                            _ => None,
-                        };
-                        let mut total = 0.0_f64;
+    let value = graph.fused(
+        input,
+        node,
+        output_shape,
+        |x, from_graph, mut out, mut local| {
+            let y = target.values(from_graph);
+            match reduce {
+                Reduce::None => Zip::from(&mut out)
+                    .and(&mut local)
+                    .and(&x)
+                    .and(&y)
+                    .and(&weight)
+                    .for_each(|o, d, &x, &y, &w| (*o, *d) = f(x, y, T::of(w))),
+                Reduce::Sum | Reduce::DivideBy(_) => {
+                    let count = match reduce {
+                        Reduce::DivideBy(count) => Some(T::of_usize(count)),
+                        _ => None,
+                    };
+                    let mut total = 0.0_f64;
+                    // Contiguous and unweighted (the usual case): a plain loop over
+                    // slices, in the same order, instead of a walk by index.
+                    if let (true, Some(ds), Some(xs), Some(ys)) =
+                        (unweighted, local.as_slice_mut(), x.as_slice(), y.as_slice())
+                        && xs.len() == ds.len()
+                        && ys.len() == ds.len()
+                    {
+                        let one = T::one();
+                        for ((d, &x), &y) in ds.iter_mut().zip(xs).zip(ys) {
+                            let (l, dl) = f(x, y, one);
+                            total += l.as_f64();
+                            *d = count.map_or(dl, |count| dl / count);
+                        }
+                    } else {
                         Zip::from(&mut local).and(&x).and(&y).and(&weight).for_each(
                             |d, &x, &y, &w| {
                                 let (l, dl) = f(x, y, T::of(w));
@@ -111,12 +125,13 @@ pub(crate) fn elementwise<T: Float>(
                                 *d = count.map_or(dl, |count| dl / count);
                             },
                         );
-                        let total = reduce_total(total, reduce);
-                        out.fill(T::of(total));
                     }
+                    let total = reduce_total(total, reduce);
+                    out.fill(T::of(total));
                 }
-            },
-        );
+            }
+        },
+    );
     Ok(value)
 }
 

@@ -143,6 +143,23 @@ macro_rules! specialise_binary {
     };
 }
 
+/// Elements per task when an elementwise kernel is spread over threads.
+const CHUNK: usize = 1 << 14;
+
+/// Runs `kernel(offset, part)` over `out`: in chunks on rayon's pool when `parallel`,
+/// else in one piece. Every element gets the same arithmetic either way, so the bits
+/// do not depend on the thread count.
+fn chunked<T: Send>(parallel: bool, out: &mut [T], kernel: impl Fn(usize, &mut [T]) + Sync) {
+    if parallel {
+        use rayon::prelude::*;
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(k, part)| kernel(k * CHUNK, part));
+    } else {
+        kernel(0, out);
+    }
+}
+
 /// Writes `value` to `dst`, or adds it when the buffer already holds a gradient.
 #[inline(always)]
 pub(crate) fn put<T: Float>(dst: &mut T, value: T, assign: bool) {
@@ -541,8 +558,11 @@ impl<T: Float> Graph<T> {
         let mut out = self.output_buffer(&shape);
         let parallel = self.parallel && out.len() >= PARALLEL_THRESHOLD;
         let value = self.value(x);
-        if let (false, Some(xs), Some(os)) = (parallel, value.as_slice(), out.as_slice_mut()) {
-            specialise_unary!(function, u => crate::wide::map1(os, xs, |v| u.f(v)));
+        if let (Some(xs), Some(os)) = (value.as_slice(), out.as_slice_mut()) {
+            chunked(parallel, os, |at, os| {
+                let xs = &xs[at..];
+                specialise_unary!(function, u => crate::wide::map1(os, xs, |v| u.f(v)))
+            });
         } else {
             zip_apply!(parallel, Zip::from(&mut out).and(&value), |o, &v| *o =
                 function.f(v));
@@ -559,12 +579,14 @@ impl<T: Float> Graph<T> {
         let mut out = self.output_buffer(&shape);
         let parallel = self.parallel && out.len() >= PARALLEL_THRESHOLD;
         let (va, vb) = (self.value(a), self.value(b));
-        if let (false, Some(xs), Some(ys), Some(os)) =
-            (parallel, va.as_slice(), vb.as_slice(), out.as_slice_mut())
+        if let (Some(xs), Some(ys), Some(os)) = (va.as_slice(), vb.as_slice(), out.as_slice_mut())
             && xs.len() == os.len()
             && ys.len() == os.len()
         {
-            specialise_binary!(operation, op => crate::wide::map2(os, xs, ys, |x, y| op.f(x, y)));
+            chunked(parallel, os, |at, os| {
+                let (xs, ys) = (&xs[at..], &ys[at..]);
+                specialise_binary!(operation, op => crate::wide::map2(os, xs, ys, |x, y| op.f(x, y)))
+            });
             return self.push(Op::Binary(a.0, b.0, operation), out);
         }
         let (va, vb) = (
@@ -674,7 +696,7 @@ pub(crate) fn backward_unary<T: Float>(
     } = graph;
     let (x, y) = (values[a].view(), values[i].view());
     let parallel = *parallel && x.len() >= PARALLEL_THRESHOLD;
-    if let (false, Some(xs), Some(ys)) = (parallel, x.as_slice(), y.as_slice())
+    if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
         && grads.can_take(requires_grad, a, x.shape())
     {
         // The input takes the upstream buffer and it is scaled in place: one pass,
@@ -684,23 +706,28 @@ pub(crate) fn backward_unary<T: Float>(
             let ds = grads.buffers[a]
                 .as_slice_mut()
                 .expect("gradient buffers are contiguous");
-            specialise_unary!(function, u => {
-                update_in_place!(ds, (xs, ys), |g, x, y| g * u.df(x, y))
+            chunked(parallel, ds, |at, ds| {
+                let (xs, ys) = (&xs[at..], &ys[at..]);
+                specialise_unary!(function, u => {
+                    update_in_place!(ds, (xs, ys), |g, x, y| g * u.df(x, y))
+                })
             });
         }
         return;
     }
     let upstream = upstream.view();
     grads.update(requires_grad, a, x.shape(), |mut dst, assign| {
-        if let (false, Some(gs), Some(xs), Some(ys), Some(ds)) = (
-            parallel,
+        if let (Some(gs), Some(xs), Some(ys), Some(ds)) = (
             upstream.as_slice(),
             x.as_slice(),
             y.as_slice(),
             dst.as_slice_mut(),
         ) {
-            specialise_unary!(function, u => {
-                store3!(ds, (gs, xs, ys), assign, |g, x, y| g * u.df(x, y))
+            chunked(parallel, ds, |at, ds| {
+                let (gs, xs, ys) = (&gs[at..], &xs[at..], &ys[at..]);
+                specialise_unary!(function, u => {
+                    store3!(ds, (gs, xs, ys), assign, |g, x, y| g * u.df(x, y))
+                })
             });
             return;
         }
@@ -730,8 +757,7 @@ pub(crate) fn backward_binary<T: Float>(
     let (va, vb) = (values[a].view(), values[b].view());
     let parallel = *parallel && upstream_buffer.len() >= PARALLEL_THRESHOLD;
     let same_shapes = va.shape() == vb.shape() && va.shape() == upstream_buffer.shape();
-    if let (false, true, Some(xs), Some(ys)) = (parallel, same_shapes, va.as_slice(), vb.as_slice())
-    {
+    if let (true, Some(xs), Some(ys)) = (same_shapes, va.as_slice(), vb.as_slice()) {
         // One input takes the upstream buffer itself and it is transformed in place,
         // after the other input has read it: a pass less than two separate products,
         // and none at all for a gradient that passes through unchanged (`a + b`).
@@ -742,10 +768,13 @@ pub(crate) fn backward_binary<T: Float>(
             if a == b {
                 grads.take(a, upstream_buffer);
                 let ds = grads.buffers[a].as_slice_mut().expect("contiguous");
-                specialise_binary!(operation, op => {
-                    update_in_place!(ds, (xs, xs), |g, x, _y| {
-                        let out = op.f(x, x);
-                        op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out)
+                chunked(parallel, ds, |at, ds| {
+                    let xs = &xs[at..];
+                    specialise_binary!(operation, op => {
+                        update_in_place!(ds, (xs, xs), |g, x, _y| {
+                            let out = op.f(x, x);
+                            op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out)
+                        })
                     })
                 });
                 return;
@@ -756,16 +785,23 @@ pub(crate) fn backward_binary<T: Float>(
                 .expect("gradient buffers are contiguous");
             grads.update(requires_grad, other, va.shape(), |mut dst, assign| {
                 let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
-                specialise_binary!(operation, op => {
-                    store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(other_wrt_b, g, x, y, op.f(x, y)))
+                chunked(parallel, ds, |at, ds| {
+                    let (gs, xs, ys) = (&gs[at..], &xs[at..], &ys[at..]);
+                    specialise_binary!(operation, op => {
+                        store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(other_wrt_b, g, x, y, op.f(x, y)))
+                    })
                 });
             });
             grads.take(target, upstream_buffer);
+            if matches!((operation, wrt_b), (Binary::Add, _) | (Binary::Sub, false)) {
+                return;
+            }
             let ds = grads.buffers[target].as_slice_mut().expect("contiguous");
-            specialise_binary!(operation, op => {
-                if !matches!((op, wrt_b), (Binary::Add, _) | (Binary::Sub, false)) {
+            chunked(parallel, ds, |at, ds| {
+                let (xs, ys) = (&xs[at..], &ys[at..]);
+                specialise_binary!(operation, op => {
                     update_in_place!(ds, (xs, ys), |g, x, y| op.vjp(wrt_b, g, x, y, op.f(x, y)))
-                }
+                })
             });
             return;
         }
@@ -774,14 +810,17 @@ pub(crate) fn backward_binary<T: Float>(
     let shape = upstream.raw_dim();
     // `x ∘ x` (a square, say): one pass adds both partial derivatives.
     if a == b
-        && let (false, Some(gs), Some(xs)) = (parallel, upstream.as_slice(), va.as_slice())
+        && let (Some(gs), Some(xs)) = (upstream.as_slice(), va.as_slice())
     {
         grads.update(requires_grad, a, va.shape(), |mut dst, assign| {
             let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
-            specialise_binary!(operation, op => {
-                store3!(ds, (gs, xs, xs), assign, |g, x, _y| {
-                    let out = op.f(x, x);
-                    op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out)
+            chunked(parallel, ds, |at, ds| {
+                let (gs, xs) = (&gs[at..], &xs[at..]);
+                specialise_binary!(operation, op => {
+                    store3!(ds, (gs, xs, xs), assign, |g, x, _y| {
+                        let out = op.f(x, x);
+                        op.vjp(false, g, x, x, out) + op.vjp(true, g, x, x, out)
+                    })
                 })
             });
         });
@@ -791,19 +830,21 @@ pub(crate) fn backward_binary<T: Float>(
         let input_shape = if wrt_b { vb.shape() } else { va.shape() };
         if input_shape == shape.slice() && va.shape() == vb.shape() {
             grads.update(requires_grad, input, input_shape, |mut dst, assign| {
-                if let (false, Some(gs), Some(xs), Some(ys), Some(ds)) = (
-                    parallel,
+                if let (Some(gs), Some(xs), Some(ys), Some(ds)) = (
                     upstream.as_slice(),
                     va.as_slice(),
                     vb.as_slice(),
                     dst.as_slice_mut(),
                 ) {
-                    specialise_binary!(operation, op => {
-                        if wrt_b {
-                            store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(true, g, x, y, op.f(x, y)))
-                        } else {
-                            store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(false, g, x, y, op.f(x, y)))
-                        }
+                    chunked(parallel, ds, |at, ds| {
+                        let (gs, xs, ys) = (&gs[at..], &xs[at..], &ys[at..]);
+                        specialise_binary!(operation, op => {
+                            if wrt_b {
+                                store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(true, g, x, y, op.f(x, y)))
+                            } else {
+                                store3!(ds, (gs, xs, ys), assign, |g, x, y| op.vjp(false, g, x, y, op.f(x, y)))
+                            }
+                        })
                     });
                     return;
                 }
@@ -880,6 +921,26 @@ pub(crate) fn backward_fused<T: Float>(
         ..
     } = graph;
     let local = values[local as usize].view();
+    // A scalar output (a reduced loss): every element scales by the one upstream value.
+    if let (1, Some(ls)) = (upstream.len(), local.as_slice()) {
+        let g = upstream.iter().next().copied().unwrap_or_else(T::zero);
+        grads.update(
+            requires_grad,
+            input as usize,
+            local.shape(),
+            |mut dst, assign| {
+                let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
+                if assign {
+                    crate::wide::wide(move || crate::wide::map1(ds, ls, |l| g * l));
+                } else {
+                    crate::wide::wide(move || {
+                        crate::wide::update2(ds, ls, ls, |d, l, _| d + g * l)
+                    });
+                }
+            },
+        );
+        return;
+    }
     let mut padded = ShapeBuf::new(&[1; 8][..local.ndim()]);
     padded[..upstream.ndim()].copy_from_slice(upstream.shape());
     let upstream = upstream
