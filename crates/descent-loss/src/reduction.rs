@@ -104,6 +104,11 @@ pub(crate) fn elementwise<T: Float>(
                         _ => None,
                     };
                     let mut total = 0.0_f64;
+                    let mut visit = |d: &mut T, x: T, y: T, w: T| {
+                        let (l, dl) = f(x, y, w);
+                        total += l.as_f64();
+                        *d = count.map_or(dl, |count| dl / count);
+                    };
                     // Contiguous and unweighted (the usual case): a plain loop over
                     // slices, in the same order, instead of a walk by index.
                     if let (true, Some(ds), Some(xs), Some(ys)) =
@@ -111,20 +116,15 @@ pub(crate) fn elementwise<T: Float>(
                         && xs.len() == ds.len()
                         && ys.len() == ds.len()
                     {
-                        let one = T::one();
                         for ((d, &x), &y) in ds.iter_mut().zip(xs).zip(ys) {
-                            let (l, dl) = f(x, y, one);
-                            total += l.as_f64();
-                            *d = count.map_or(dl, |count| dl / count);
+                            visit(d, x, y, T::one());
                         }
                     } else {
-                        Zip::from(&mut local).and(&x).and(&y).and(&weight).for_each(
-                            |d, &x, &y, &w| {
-                                let (l, dl) = f(x, y, T::of(w));
-                                total += l.as_f64();
-                                *d = count.map_or(dl, |count| dl / count);
-                            },
-                        );
+                        Zip::from(&mut local)
+                            .and(&x)
+                            .and(&y)
+                            .and(&weight)
+                            .for_each(|d, &x, &y, &w| visit(d, x, y, T::of(w)));
                     }
                     let total = reduce_total(total, reduce);
                     out.fill(T::of(total));

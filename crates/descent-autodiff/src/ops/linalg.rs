@@ -35,13 +35,14 @@ pub(crate) fn gemm<T: Float>(
     let work = a.nrows() * a.ncols() * b.ncols();
     if work > 0 && c.is_standard_layout() && b.ncols() > 1 {
         if parallel && work >= PARALLEL_WORK && a.nrows() > ROWS_PER_TASK {
-            let tasks: Vec<_> = c
-                .axis_chunks_iter_mut(Axis(0), ROWS_PER_TASK)
-                .zip(a.axis_chunks_iter(Axis(0), ROWS_PER_TASK))
-                .collect();
-            tasks.into_par_iter().for_each(|(mut c_rows, a_rows)| {
-                packed_gemm(alpha, &a_rows, b, &mut c_rows, store);
-            });
+            // Zipped parallel chunk iterators split only between chunks, so the rows
+            // of each task stay fixed; nothing is collected, so nothing is allocated.
+            c.axis_chunks_iter_mut(Axis(0), ROWS_PER_TASK)
+                .into_par_iter()
+                .zip(a.axis_chunks_iter(Axis(0), ROWS_PER_TASK).into_par_iter())
+                .for_each(|(mut c_rows, a_rows)| {
+                    packed_gemm(alpha, &a_rows, b, &mut c_rows, store);
+                });
         } else {
             packed_gemm(alpha, a, b, c, store);
         }
