@@ -227,8 +227,9 @@ impl<T: Float> Graph<T> {
     }
 
     /// Lets go of the leaves shared with the caller ([`Graph::param`], [`Graph::input`])
-    /// while keeping every gradient readable, so that an optimizer can update the
-    /// parameters in place (no copy-on-write) straight from [`Graph::grad`]. The
+    /// and of the contiguous slices taken from them (which are views of the same
+    /// memory) while keeping every gradient readable, so that an optimizer can update
+    /// the parameters in place (no copy-on-write) straight from [`Graph::grad`]. The
     /// released nodes' values may not be read afterwards; [`Graph::clear`] before the
     /// next step as usual.
     ///

@@ -129,6 +129,8 @@ impl<T: Float> Graph<T> {
 
     /// Elements `start, start + step, …` below `end` along `axis` (Python's
     /// `x[start:end:step]` on that axis).
+    /// A contiguous slice of a parameter or input shares the caller's memory instead
+    /// of copying it, and is released with it by [`Graph::release_shared`].
     ///
     /// # Panics
     /// When the axis or range is out of bounds or `step` is 0.
