@@ -134,6 +134,9 @@ impl<T: Float> Dataset<T> {
                 format!("an index below the number of classes ({classes})"),
             ));
         }
+        if let Some(values) = features.as_slice() {
+            crate::huge_pages::collapse(values);
+        }
         Ok(Self {
             features,
             targets,

@@ -22,6 +22,7 @@ mod csv;
 mod dataset;
 mod error;
 mod fast;
+mod huge_pages;
 mod loader;
 mod parse;
 mod scale;

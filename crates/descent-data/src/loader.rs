@@ -227,6 +227,13 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 for (out, &r) in dst.chunks_exact_mut(d).zip(rows) {
                     out.copy_from_slice(&src[r * d..(r + 1) * d]);
                 }
+                // The next batch's rows are known now: fetching them into cache while
+                // this batch trains hides a memory round trip per row (most of the
+                // cost of one-row steps over data larger than the cache).
+                let next = &self.order[end..(end + self.batch_rows).min(self.order.len())];
+                for &r in next {
+                    prefetch(&src[r * d..(r + 1) * d]);
+                }
             }
             _ => {
                 for (i, &r) in rows.iter().enumerate() {
@@ -303,4 +310,23 @@ fn shuffle(order: &mut [usize], seed: u64, epoch: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(epoch);
     order.shuffle(&mut rng);
+}
+
+/// Asks the processor to bring `data` into cache ahead of use; a hint with no effect
+/// on results (and none at all off x86-64).
+#[inline]
+fn prefetch<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        const LINE: usize = 64;
+        let start = data.as_ptr().cast::<i8>();
+        for offset in (0..std::mem::size_of_val(data)).step_by(LINE) {
+            // SAFETY: a prefetch never faults or reads into the program; the address
+            // lies inside `data`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }

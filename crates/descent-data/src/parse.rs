@@ -263,6 +263,8 @@ pub(crate) fn parse_dataset<T: Float>(
     let total: usize = capacities.iter().sum();
     let d = layout.n_features;
     let mut features = vec![T::zero(); total * d];
+    // Advised before the parse writes it, so that its pages are huge as they are made.
+    crate::huge_pages::advise(&features);
     let mut real = vec![T::zero(); if layout.classes { 0 } else { total }];
     let mut class_ids = vec![0usize; if layout.classes { total } else { 0 }];
     let mut slots = Vec::with_capacity(ranges.len());

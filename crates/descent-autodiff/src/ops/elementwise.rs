@@ -7,7 +7,7 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 
 use super::Op;
 use crate::Float;
-use crate::graph::{Graph, PARALLEL_THRESHOLD, ShapeBuf, Slot};
+use crate::graph::{Graph, PARALLEL_THRESHOLD, ShapeBuf, Slot, same_shape};
 
 /// Runs a `Zip` serially or on rayon's pool; both give identical results because
 /// every element is computed independently by the same closure.
@@ -652,7 +652,7 @@ impl<T: Float> Graph<T> {
         let input_shape = ShapeBuf::new(self.shape(input));
         assert!(
             output_shape.len() <= input_shape.len()
-                && output_shape == &input_shape[..output_shape.len()],
+                && same_shape(output_shape, &input_shape[..output_shape.len()]),
             "fused: output shape {output_shape:?} must lead the input shape {input_shape:?}"
         );
         let mut local = self.output_buffer(&input_shape);
@@ -756,7 +756,8 @@ pub(crate) fn backward_binary<T: Float>(
     } = graph;
     let (va, vb) = (values[a].view(), values[b].view());
     let parallel = *parallel && upstream_buffer.len() >= PARALLEL_THRESHOLD;
-    let same_shapes = va.shape() == vb.shape() && va.shape() == upstream_buffer.shape();
+    let same_shapes =
+        same_shape(va.shape(), vb.shape()) && same_shape(va.shape(), upstream_buffer.shape());
     if let (true, Some(xs), Some(ys)) = (same_shapes, va.as_slice(), vb.as_slice()) {
         // One input takes the upstream buffer itself and it is transformed in place,
         // after the other input has read it: a pass less than two separate products,
@@ -828,7 +829,7 @@ pub(crate) fn backward_binary<T: Float>(
     }
     for (input, wrt_b) in [(a, false), (b, true)] {
         let input_shape = if wrt_b { vb.shape() } else { va.shape() };
-        if input_shape == shape.slice() && va.shape() == vb.shape() {
+        if same_shape(input_shape, shape.slice()) && same_shape(va.shape(), vb.shape()) {
             grads.update(requires_grad, input, input_shape, |mut dst, assign| {
                 if let (Some(gs), Some(xs), Some(ys), Some(ds)) = (
                     upstream.as_slice(),

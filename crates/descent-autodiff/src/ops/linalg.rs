@@ -12,6 +12,7 @@ use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, Ix3, IxDyn};
 use rayon::prelude::*;
 
 use super::Op;
+use super::matvec::matrix_vector;
 use crate::graph::{Graph, ShapeBuf};
 use crate::{Float, Var, flush_subnormal};
 
@@ -55,8 +56,13 @@ pub(crate) fn gemm<T: Float>(
         general_mat_mul(alpha, a, b, T::one(), c);
     }
     if let Store::Overwrite(Some(bias)) = store {
-        for mut row in c.rows_mut() {
-            row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+        match (c.as_slice_mut(), bias) {
+            (Some(column), &[bias]) => column.iter_mut().for_each(|v| *v += bias),
+            _ => {
+                for mut row in c.rows_mut() {
+                    row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+                }
+            }
         }
     }
 }
@@ -332,79 +338,6 @@ fn kernel<T: Float, const NR: usize, const FUSED: bool>(a: &[T], b: &[T], acc: &
     *acc = sums;
 }
 
-/// Rows per parallel task of a matrix–vector product (fixed, as [`ROWS_PER_TASK`]).
-const VECTOR_ROWS_PER_TASK: usize = 4096;
-
-/// `Σ x_i y_i` in eight interleaved partial sums, so that it vectorises while the
-/// order of additions stays fixed.
-#[inline]
-fn dot<T: Float>(x: &[T], y: &[T]) -> T {
-    let mut lanes = [T::zero(); 8];
-    let (x_chunks, y_chunks) = (x.chunks_exact(8), y.chunks_exact(8));
-    let (x_tail, y_tail) = (x_chunks.remainder(), y_chunks.remainder());
-    for (xc, yc) in x_chunks.zip(y_chunks) {
-        for k in 0..8 {
-            lanes[k] += xc[k] * yc[k];
-        }
-    }
-    let mut total = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
-        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    for (&x, &y) in x_tail.iter().zip(y_tail) {
-        total += x * y;
-    }
-    total
-}
-
-/// `c += alpha · a · b` for a single-column `b` without packing: one dot product per
-/// row when `a`'s rows are contiguous (`X w`), one scaled row added per element of `b`
-/// when its columns are (`Xᵀ g`). Either way `a` is read exactly once. Returns false
-/// when neither layout applies.
-fn matrix_vector<T: Float>(
-    parallel: bool,
-    alpha: T,
-    a: &ArrayView2<'_, T>,
-    b: &ArrayView2<'_, T>,
-    c: &mut ArrayViewMut2<'_, T>,
-) -> bool {
-    let b = b.column(0);
-    let mut c = c.column_mut(0);
-    let (Some(bs), Some(cs)) = (b.as_slice(), c.as_slice_mut()) else {
-        return false;
-    };
-    if a.ncols() == 0 || a.nrows() == 0 {
-        return true;
-    }
-    if a.row(0).as_slice().is_some() && a.strides()[1] == 1 {
-        let rows = |cs: &mut [T], start: usize| {
-            for (offset, ci) in cs.iter_mut().enumerate() {
-                let row = a.row(start + offset);
-                *ci += alpha * dot(row.as_slice().expect("contiguous rows"), bs);
-            }
-        };
-        if parallel && a.len() >= PARALLEL_WORK {
-            cs.par_chunks_mut(VECTOR_ROWS_PER_TASK)
-                .enumerate()
-                .for_each(|(task, chunk)| rows(chunk, task * VECTOR_ROWS_PER_TASK));
-        } else {
-            rows(cs, 0);
-        }
-        return true;
-    }
-    if a.column(0).as_slice().is_some() && a.strides()[0] == 1 {
-        // a = Xᵀ: c += Σ_p (alpha · b_p) · X[p, :], rows of X in order.
-        for (p, &weight) in bs.iter().enumerate() {
-            let scaled = alpha * weight;
-            let column = a.column(p);
-            let xs = column.as_slice().expect("contiguous columns");
-            for (ci, &x) in cs.iter_mut().zip(xs) {
-                *ci += scaled * x;
-            }
-        }
-        return true;
-    }
-    false
-}
-
 /// The operands of a product seen as stacks of matrices `[batch, m, k] @ [batch, k, n]`.
 struct Layout {
     batch: usize,
@@ -624,6 +557,12 @@ pub(crate) fn backward_affine<T: Float>(
             dst.fill(T::zero());
         }
         let sums = dst.as_slice_mut().expect("gradient buffers are contiguous");
+        if let (&mut [ref mut sum], Some(column)) = (&mut *sums, g.as_slice()) {
+            // One output column (a linear regression): the same sum in order, without
+            // a row view per element.
+            *sum = column.iter().fold(*sum, |s, &v| s + v);
+            return;
+        }
         for row in g.rows() {
             match row.as_slice() {
                 Some(row) => sums.iter_mut().zip(row).for_each(|(s, &v)| *s += v),

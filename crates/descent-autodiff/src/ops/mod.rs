@@ -6,6 +6,7 @@
 
 pub(crate) mod elementwise;
 pub(crate) mod linalg;
+pub(crate) mod matvec;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 
