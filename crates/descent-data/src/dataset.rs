@@ -1,7 +1,7 @@
 //! The in-memory data set: a feature matrix, its targets and the column names.
 
 use descent_autodiff::Float;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{ArcArray2, Array1, Array2, ArrayView2, Axis};
 
 use crate::error::{DataError, Result};
 
@@ -88,7 +88,9 @@ impl<T: Float> Targets<T> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset<T> {
-    features: Array2<T>,
+    /// Shared, so that a training loop can hand the whole matrix to a graph without a
+    /// copy.
+    features: ArcArray2<T>,
     targets: Targets<T>,
     feature_names: Vec<String>,
     target_name: String,
@@ -138,7 +140,7 @@ impl<T: Float> Dataset<T> {
             crate::huge_pages::collapse(values);
         }
         Ok(Self {
-            features,
+            features: features.into_shared(),
             targets,
             feature_names,
             target_name,
@@ -150,7 +152,13 @@ impl<T: Float> Dataset<T> {
         self.features.view()
     }
 
-    /// The feature matrix, mutable (for scaling in place).
+    /// The feature matrix, shared with this data set (a reference count, not a copy).
+    pub fn features_shared(&self) -> ArcArray2<T> {
+        self.features.clone()
+    }
+
+    /// The feature matrix, mutable (for scaling in place; a data set that shares it
+    /// with a clone first takes its own copy).
     pub fn features_mut(&mut self) -> ndarray::ArrayViewMut2<'_, T> {
         self.features.view_mut()
     }
@@ -190,8 +198,12 @@ impl<T: Float> Dataset<T> {
     /// # Panics
     /// If a row index is out of range.
     pub fn select(&self, rows: &[usize]) -> Dataset<T> {
+        let features = self.features.select(Axis(0), rows);
+        if let Some(values) = features.as_slice() {
+            crate::huge_pages::collapse(values);
+        }
         Dataset {
-            features: self.features.select(Axis(0), rows),
+            features: features.into_shared(),
             targets: self.targets.select(rows),
             feature_names: self.feature_names.clone(),
             target_name: self.target_name.clone(),
@@ -201,7 +213,7 @@ impl<T: Float> Dataset<T> {
     /// Takes the data set apart into features, targets, feature names and target name.
     pub fn into_parts(self) -> (Array2<T>, Targets<T>, Vec<String>, String) {
         (
-            self.features,
+            self.features.into_owned(),
             self.targets,
             self.feature_names,
             self.target_name,

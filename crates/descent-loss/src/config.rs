@@ -164,6 +164,25 @@ impl LossConfig {
             LossConfig::PoissonNll(loss) => loss.apply(graph, input, target),
         }
     }
+
+    /// The loss of the one-output affine map `x w + b` against `target` in one pass
+    /// over `x`, where the loss can do that (mean squared error, see
+    /// [`Mse::apply_affine`]); `None` otherwise, and the caller composes
+    /// `apply(graph, graph.affine(x, w, b), target)` instead, which has the same bits.
+    ///
+    /// # Errors
+    /// As the loss's `apply_affine`.
+    pub fn apply_affine<'a, T: Float>(
+        &self,
+        graph: &mut Graph<T>,
+        affine: [Var; 3],
+        target: impl Into<Target<'a, T>>,
+    ) -> Result<Option<Var>, LossError> {
+        match self {
+            LossConfig::Mse(loss) => loss.apply_affine(graph, affine, target),
+            _ => Ok(None),
+        }
+    }
 }
 
 macro_rules! from_loss {

@@ -80,6 +80,41 @@ impl Mse {
             },
         )
     }
+
+    /// The loss of the predictions `x w + b` (one output) against `target`, in one pass
+    /// over `x` ([`Graph::affine_loss`]), with the bits of
+    /// `apply(graph, graph.affine(x, w, b), target)`. `None` where that operation does
+    /// not apply (see there) or the reduction is [`Reduction::None`]; the caller then
+    /// composes the two.
+    ///
+    /// # Errors
+    /// [`LossError::TargetRequiresGrad`] for a target that asks for a gradient.
+    pub fn apply_affine<'a, T: Float>(
+        &self,
+        graph: &mut Graph<T>,
+        [x, w, b]: [Var; 3],
+        target: impl Into<Target<'a, T>>,
+    ) -> Result<Option<Var>, LossError> {
+        let rows = graph.shape(x).first().copied().unwrap_or(0);
+        let mean_over = match self.reduction {
+            Reduction::Mean => Some(rows),
+            Reduction::Sum => None,
+            Reduction::None => return Ok(None),
+        };
+        let y = match target.into() {
+            Target::Var(var) if graph.requires_grad(var) => {
+                return Err(LossError::TargetRequiresGrad { loss: Self::NAME });
+            }
+            Target::Var(var) => var,
+            Target::View(view) if view.shape() == [rows, 1] => graph.constant_view(view),
+            Target::View(_) | Target::Classes(_) => return Ok(None),
+        };
+        let two = T::of(2.0);
+        Ok(graph.affine_loss(x, w, b, y, mean_over, |p, t| {
+            let e = p - t;
+            (e * e, two * e)
+        }))
+    }
 }
 
 /// Mean absolute error, PyTorch's `l1_loss`: `l = |x − y|`, gradient `sign(x − y)`

@@ -74,6 +74,15 @@ pub trait Model<T: Float> {
     /// The parameters, for an optimizer to update in place.
     fn params_mut(&mut self) -> &mut ParamSet<T>;
 
+    /// The weight and bias leaves (among `vars`) when the whole model is one affine
+    /// map with a single output and no activation, `x w + b`: a training loop then
+    /// computes an elementwise loss and its gradients in one pass over the data
+    /// ([`Graph::affine_loss`]). `None` (the default) for anything else.
+    fn as_affine(&self, vars: &[Var]) -> Option<(Var, Var)> {
+        let _ = vars;
+        None
+    }
+
     /// The layer each parameter belongs to (`"layer0"` for `layer0.weight`), in
     /// parameter order, for per-layer gradient norms.
     fn layer_of(&self, index: usize) -> &str {

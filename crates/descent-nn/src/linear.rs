@@ -66,6 +66,11 @@ impl Linear {
         self.bias
     }
 
+    /// The weight and bias leaves among `vars` when the layer has a bias.
+    pub fn weight_and_bias(&self, vars: &[Var]) -> Option<(Var, Var)> {
+        self.bias.map(|bias| (vars[self.weight], vars[bias]))
+    }
+
     /// `x W + b` for `x` of shape `[rows, inputs]`, with the model's parameter leaves
     /// `vars` (one per parameter of the model's set, in order).
     pub fn forward<T: Float>(&self, graph: &mut Graph<T>, vars: &[Var], x: Var) -> Var {

@@ -217,6 +217,13 @@ impl<T: Float> Model<T> for Mlp<T> {
         Some(self.config.sizes[0])
     }
 
+    fn as_affine(&self, vars: &[Var]) -> Option<(Var, Var)> {
+        match (&self.layers[..], &self.config.activations[..]) {
+            ([layer], [Activation::Identity]) if layer.outputs == 1 => layer.weight_and_bias(vars),
+            _ => None,
+        }
+    }
+
     fn params(&self) -> &ParamSet<T> {
         &self.params
     }

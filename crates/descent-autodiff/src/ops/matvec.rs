@@ -1,8 +1,8 @@
 //! Matrix–vector products, `X w` and `Xᵀ g`: the two passes over the data of a
 //! full-batch linear model. Both are bound by how fast `X` streams from memory, so each
-//! reads it exactly once, several rows at a time (independent sums keep the loads in
-//! flight), split over threads in fixed row ranges so that the bits never depend on the
-//! thread count.
+//! reads it exactly once, front to back, split over threads in fixed row ranges so that
+//! the bits never depend on the thread count. (A full-batch linear model with an
+//! elementwise loss reads it once per step in all: see [`super::affine_loss`].)
 
 use std::cell::RefCell;
 
@@ -10,14 +10,33 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::Float;
-use crate::wide::wide;
 
 /// Rows of `X` per parallel task: fixed, so results never depend on the thread count.
 pub(crate) const ROWS_PER_TASK: usize = 4096;
 /// Elements of `X` above which a product is split over threads.
 const PARALLEL_LEN: usize = 1 << 20;
-/// Rows one pass of the kernels handles together.
-const GROUP: usize = 4;
+
+/// Calls a kernel below compiled for AVX2 where the processor has it (as
+/// [`crate::wide`] does for closures; a closure this large would not be inlined into
+/// the AVX2 copy, so each kernel gets its own). Only the vector width changes, never
+/// the arithmetic, so the bits are the same either way.
+macro_rules! dispatch {
+    ($kernel:ident($($arg:expr),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            #[target_feature(enable = "avx2")]
+            unsafe fn with_avx2<T: Float>(alpha: T, x: &[T], v: &[T], c: &mut [T]) {
+                $kernel(alpha, x, v, c)
+            }
+            // SAFETY: the processor has AVX2 (checked just above).
+            unsafe { with_avx2($($arg),*) }
+        } else {
+            $kernel($($arg),*)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        $kernel($($arg),*)
+    }};
+}
 
 /// `c += alpha · a · b` for a single-column `b`: one dot product per row when `a`'s
 /// rows are contiguous (`X w`), one scaled row added per element of `b` when its
@@ -57,7 +76,7 @@ fn rows_times_vector<T: Float>(parallel: bool, alpha: T, x: &[T], w: &[T], c: &m
     let task = |(chunk, c): (usize, &mut [T])| {
         let start = chunk * ROWS_PER_TASK * width;
         let x = &x[start..start + c.len() * width];
-        wide(|| dot_rows(alpha, x, w, c));
+        dispatch!(dot_rows(alpha, x, w, c));
     };
     if parallel {
         c.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(task);
@@ -66,53 +85,14 @@ fn rows_times_vector<T: Float>(parallel: bool, alpha: T, x: &[T], w: &[T], c: &m
     }
 }
 
-/// The rows of one task, [`GROUP`] at a time: each row's dot product is its own chain
-/// of additions, exactly as [`dot`] computes it, but the chains of a group interleave.
+/// The rows of one task, one after another. (Interleaving the dot products of a few
+/// rows shortens the dependency chains but was slower: the loads then jump back and
+/// forth, and the hardware prefetcher, which follows a monotonic stream, falls behind.)
 #[inline(always)]
 fn dot_rows<T: Float>(alpha: T, x: &[T], w: &[T], c: &mut [T]) {
-    let width = w.len();
-    let mut groups = c.chunks_exact_mut(GROUP);
-    let mut rows = x.chunks_exact(GROUP * width);
-    for (c, x) in (&mut groups).zip(&mut rows) {
-        let sums = dot_group(x, w);
-        for (ci, s) in c.iter_mut().zip(sums) {
-            *ci += alpha * s;
-        }
-    }
-    let rest = rows.remainder();
-    for (ci, row) in groups
-        .into_remainder()
-        .iter_mut()
-        .zip(rest.chunks_exact(width))
-    {
+    for (ci, row) in c.iter_mut().zip(x.chunks_exact(w.len())) {
         *ci += alpha * dot(row, w);
     }
-}
-
-/// [`dot`] of each of [`GROUP`] consecutive rows of `x` with `w`.
-#[inline(always)]
-fn dot_group<T: Float>(x: &[T], w: &[T]) -> [T; GROUP] {
-    let width = w.len();
-    let mut lanes = [[T::zero(); 8]; GROUP];
-    let full = width / 8 * 8;
-    for start in (0..full).step_by(8) {
-        let wc = &w[start..start + 8];
-        for (r, lane) in lanes.iter_mut().enumerate() {
-            let xc = &x[r * width + start..r * width + start + 8];
-            for k in 0..8 {
-                lane[k] += xc[k] * wc[k];
-            }
-        }
-    }
-    let mut sums = [T::zero(); GROUP];
-    for (r, (sum, lane)) in sums.iter_mut().zip(&lanes).enumerate() {
-        let mut total = combine(lane);
-        for k in full..width {
-            total += x[r * width + k] * w[k];
-        }
-        *sum = total;
-    }
-    sums
 }
 
 /// The final sum of eight partial sums, in a fixed tree.
@@ -130,6 +110,8 @@ pub(crate) fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     let (x_chunks, y_chunks) = (x.chunks_exact(8), y.chunks_exact(8));
     let (x_tail, y_tail) = (x_chunks.remainder(), y_chunks.remainder());
     for (xc, yc) in x_chunks.zip(y_chunks) {
+        // As arrays, so that the compiler sees eight independent lanes (one vector).
+        let (xc, yc): (&[T; 8], &[T; 8]) = (xc.try_into().expect("8"), yc.try_into().expect("8"));
         for k in 0..8 {
             lanes[k] += xc[k] * yc[k];
         }
@@ -142,9 +124,29 @@ pub(crate) fn dot<T: Float>(x: &[T], y: &[T]) -> T {
 }
 
 thread_local! {
-    /// Per-task partial sums of [`transposed_times_vector`], reused so that a warm
+    /// Per-task partial sums of the products over rows, reused so that a warm
     /// training step allocates nothing.
     static PARTIALS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `work` on `len` values of scratch space (stale contents) from this thread's
+/// reusable buffer, for per-task partial sums that are then added in task order.
+pub(crate) fn with_partials<T: Float, R>(len: usize, work: impl FnOnce(&mut [T]) -> R) -> R {
+    // Taken out of the thread-local (not borrowed) while `work` runs: this thread may
+    // run another product meanwhile, as a rayon worker.
+    let mut space = PARTIALS.with(RefCell::take);
+    let words = (len * size_of::<T>()).div_ceil(size_of::<f64>());
+    if space.len() < words {
+        space.resize(words, 0.0);
+    }
+    // SAFETY: `T` is `f32` or `f64` (the `Float` implementors), both plain data of at
+    // most `f64`'s size and alignment, so `len` of them fit in `words` f64s and any bits
+    // are a valid value.
+    let partials: &mut [T] =
+        unsafe { std::slice::from_raw_parts_mut(space.as_mut_ptr().cast::<T>(), len) };
+    let result = work(partials);
+    PARTIALS.with(|cell| cell.replace(space));
+    result
 }
 
 /// `c += alpha · Σ_p g_p x_p` over the rows `x_p` of the row-major `x` (`g.len()` rows
@@ -156,71 +158,36 @@ fn transposed_times_vector<T: Float>(parallel: bool, alpha: T, x: &[T], g: &[T],
     let width = c.len();
     let tasks = g.len().div_ceil(ROWS_PER_TASK);
     if tasks == 1 {
-        wide(|| add_scaled_rows(alpha, x, g, c));
+        dispatch!(add_scaled_rows(alpha, x, g, c));
         return;
     }
-    // The sums live in an `f64` buffer reinterpreted as `T` (at most as wide and as
-    // aligned), so that one thread-local serves both element types.
-    // Taken out of the thread-local (not borrowed) while the tasks run: this thread
-    // may run another product of the same kind meanwhile, as a rayon worker.
-    let mut space = PARTIALS.with(RefCell::take);
-    let words = (tasks * width * size_of::<T>()).div_ceil(size_of::<f64>());
-    if space.len() < words {
-        space.resize(words, 0.0);
-    }
-    // SAFETY: `T` is `f32` or `f64` (the `Float` implementors), both plain data of at
-    // most `f64`'s size and alignment, so the first `tasks · width` of them fit in
-    // `words` f64s and any bits are a valid value.
-    let partials: &mut [T] =
-        unsafe { std::slice::from_raw_parts_mut(space.as_mut_ptr().cast::<T>(), tasks * width) };
-    let task = |(chunk, sums): (usize, &mut [T])| {
-        let rows = &g[chunk * ROWS_PER_TASK..g.len().min((chunk + 1) * ROWS_PER_TASK)];
-        let x = &x[chunk * ROWS_PER_TASK * width..][..rows.len() * width];
-        sums.fill(T::zero());
-        wide(|| add_scaled_rows(alpha, x, rows, sums));
-    };
-    if parallel {
-        partials.par_chunks_mut(width).enumerate().for_each(task);
-    } else {
-        partials.chunks_mut(width).enumerate().for_each(task);
-    }
-    for sums in partials.chunks(width) {
-        for (ci, &s) in c.iter_mut().zip(sums) {
-            *ci += s;
+    with_partials(tasks * width, |partials: &mut [T]| {
+        let task = |(chunk, sums): (usize, &mut [T])| {
+            let rows = &g[chunk * ROWS_PER_TASK..g.len().min((chunk + 1) * ROWS_PER_TASK)];
+            let x = &x[chunk * ROWS_PER_TASK * width..][..rows.len() * width];
+            sums.fill(T::zero());
+            dispatch!(add_scaled_rows(alpha, x, rows, sums));
+        };
+        if parallel {
+            partials.par_chunks_mut(width).enumerate().for_each(task);
+        } else {
+            partials.chunks_mut(width).enumerate().for_each(task);
         }
-    }
-    PARTIALS.with(|cell| cell.replace(space));
+        for sums in partials.chunks(width) {
+            for (ci, &s) in c.iter_mut().zip(sums) {
+                *ci += s;
+            }
+        }
+    });
 }
 
-/// `c += Σ_p (alpha · g_p) x_p`, rows in order, [`GROUP`] rows per pass over `c` (each
-/// element still adds them one at a time, in order).
+/// `c += Σ_p (alpha · g_p) x_p`, rows in order.
 #[inline(always)]
 fn add_scaled_rows<T: Float>(alpha: T, x: &[T], g: &[T], c: &mut [T]) {
-    let width = c.len();
-    let mut groups = g.chunks_exact(GROUP);
-    let mut rows = x.chunks_exact(GROUP * width);
-    for (g, x) in (&mut groups).zip(&mut rows) {
-        let s = [alpha * g[0], alpha * g[1], alpha * g[2], alpha * g[3]];
-        let (x0, rest) = x.split_at(width);
-        let (x1, rest) = rest.split_at(width);
-        let (x2, x3) = rest.split_at(width);
-        for j in 0..width {
-            let mut v = c[j];
-            v += s[0] * x0[j];
-            v += s[1] * x1[j];
-            v += s[2] * x2[j];
-            v += s[3] * x3[j];
-            c[j] = v;
-        }
-    }
-    for (&gp, row) in groups
-        .remainder()
-        .iter()
-        .zip(rows.remainder().chunks_exact(width))
-    {
-        let s = alpha * gp;
+    for (&gp, row) in g.iter().zip(x.chunks_exact(c.len())) {
+        let scale = alpha * gp;
         for (ci, &xv) in c.iter_mut().zip(row) {
-            *ci += s * xv;
+            *ci += scale * xv;
         }
     }
 }

@@ -4,6 +4,7 @@
 //! vector–Jacobian products together: [`elementwise`], [`reduce`], [`linalg`],
 //! [`shape`].
 
+pub(crate) mod affine_loss;
 pub(crate) mod elementwise;
 pub(crate) mod linalg;
 pub(crate) mod matvec;
@@ -111,6 +112,14 @@ pub(crate) enum Op<T> {
         input: u32,
         local: u32,
     },
+    /// An affine map and an elementwise loss summed over rows, whose gradients with
+    /// respect to `w` and `b` were computed with its value (in slots `dw`, `db`).
+    AffineLoss {
+        w: u32,
+        b: u32,
+        dw: u32,
+        db: u32,
+    },
 }
 
 impl<T: Copy> Op<T> {
@@ -134,6 +143,10 @@ impl<T: Copy> Op<T> {
             | Op::Fused { input: a, .. } => visit(a as usize),
             Op::Binary(a, b, _) | Op::Matmul(a, b) | Op::Where { a, b, .. } => {
                 visit(a as usize);
+                visit(b as usize);
+            }
+            Op::AffineLoss { w, b, .. } => {
+                visit(w as usize);
                 visit(b as usize);
             }
             Op::Affine { x, w, b } => {
@@ -161,6 +174,10 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: &mut 
         }
         Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream.view()),
         Op::Affine { x, w, b } => linalg::backward_affine(graph, x, w, b, upstream.view()),
+        Op::AffineLoss { w, b, dw, db } => {
+            let upstream = *upstream.iter().next().expect("a scalar");
+            affine_loss::backward_affine_loss(graph, w, b, dw, db, upstream)
+        }
         Op::Permute { .. }
         | Op::Reshape(_)
         | Op::Concat { .. }

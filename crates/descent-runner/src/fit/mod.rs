@@ -245,7 +245,7 @@ where
         let mut stopping = config.stopping.clone();
         let mut stepper = Stepper::new(config.parallel);
         if full_batch {
-            stepper.share_whole(train.features());
+            stepper.share_whole(train.features_shared());
         }
         let mut eval_stepper = Stepper::new(config.parallel);
 

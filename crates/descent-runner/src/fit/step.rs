@@ -4,7 +4,7 @@ use descent_autodiff::{Float, Graph, Var};
 use descent_data::{BatchTargets, Dataset, Targets};
 use descent_loss::{LossConfig, Target};
 use descent_nn::Model;
-use ndarray::{ArcArray, Array2, ArrayView2, IxDyn};
+use ndarray::{ArcArray, ArcArray2, Array2, ArrayView2, IxDyn};
 
 use crate::FitError;
 use crate::metrics::{self, Metrics};
@@ -16,10 +16,9 @@ pub(crate) struct Stepper<T: Float> {
     vars: Vec<Var>,
     /// Class indices turned into 0/1 reals for a binary loss on one output.
     binary: Array2<T>,
-    /// A shared copy of a whole feature matrix and the address of the original: a batch
-    /// that is that matrix enters the graph as a shared leaf instead of being copied
-    /// into it at every step (full-batch descent reads the data only as the operations
-    /// need it).
+    /// The data set's whole feature matrix, shared, and its address: a batch that is
+    /// that matrix enters the graph as a shared leaf instead of being copied into it at
+    /// every step (full-batch descent reads the data only as the operations need it).
     whole: Option<(ArcArray<T, IxDyn>, usize)>,
 }
 
@@ -35,11 +34,49 @@ impl<T: Float> Stepper<T> {
         }
     }
 
-    /// Makes one shared copy of `features`, so that a batch of all of them (full-batch
-    /// descent over unshuffled rows) is not copied into the graph at every step.
-    pub(crate) fn share_whole(&mut self, features: ArrayView2<'_, T>) {
+    /// Keeps the data set's shared `features`, so that a batch of all of them
+    /// (full-batch descent over unshuffled rows) enters the graph without a copy.
+    pub(crate) fn share_whole(&mut self, features: ArcArray2<T>) {
         let address = features.as_ptr() as usize;
-        self.whole = Some((features.to_owned().into_dyn().into_shared(), address));
+        self.whole = Some((features.into_dyn(), address));
+    }
+
+    /// Starts a step's graph: the parameters' leaves, then the batch's features.
+    fn inputs<M: Model<T>>(&mut self, model: &M, x: ArrayView2<'_, T>) -> Var {
+        self.graph.clear();
+        model.params().leaves(&mut self.graph, &mut self.vars);
+        match &self.whole {
+            Some((whole, address))
+                if *address == x.as_ptr() as usize && whole.shape() == x.shape() =>
+            {
+                self.graph.input(whole)
+            }
+            _ => self.graph.constant_view(x.into_dyn()),
+        }
+    }
+
+    /// The loss node of a one-output affine model (see [`Model::as_affine`]) by one
+    /// operation that reads the batch once, where the loss can do that; `None` (with
+    /// nothing recorded that matters) otherwise.
+    fn affine_loss<M: Model<T>>(
+        &mut self,
+        model: &M,
+        loss: &LossConfig,
+        x: ArrayView2<'_, T>,
+        y: BatchTargets<'_, T>,
+    ) -> Result<Option<Var>, FitError> {
+        let BatchTargets::Real(values) = y else {
+            return Ok(None);
+        };
+        if model.inputs() != Some(x.ncols()) || loss.takes_classes() {
+            return Ok(None);
+        }
+        let input = self.inputs(model, x);
+        let Some((w, b)) = model.as_affine(&self.vars) else {
+            return Ok(None);
+        };
+        let view = values.insert_axis(ndarray::Axis(1)).into_dyn();
+        Ok(loss.apply_affine(&mut self.graph, [input, w, b], view)?)
     }
 
     /// Builds output and loss for a batch; returns (output, loss) nodes.
@@ -56,16 +93,7 @@ impl<T: Float> Stepper<T> {
                 x.ncols()
             )));
         }
-        self.graph.clear();
-        model.params().leaves(&mut self.graph, &mut self.vars);
-        let input = match &self.whole {
-            Some((whole, address))
-                if *address == x.as_ptr() as usize && whole.shape() == x.shape() =>
-            {
-                self.graph.input(whole)
-            }
-            _ => self.graph.constant_view(x.into_dyn()),
-        };
+        let input = self.inputs(model, x);
         let output = model.forward_with(&mut self.graph, &self.vars, input);
         let out_shape = self.graph.shape(output);
         let (rows, outputs) = (out_shape[0], out_shape.get(1).copied().unwrap_or(1));
@@ -131,7 +159,10 @@ impl<T: Float> Stepper<T> {
         x: ArrayView2<'_, T>,
         y: BatchTargets<'_, T>,
     ) -> Result<f64, FitError> {
-        let (_, node) = self.forward(model, loss, x, y)?;
+        let node = match self.affine_loss(model, loss, x, y)? {
+            Some(node) => node,
+            None => self.forward(model, loss, x, y)?.1,
+        };
         let value = self.graph.scalar(node).as_f64();
         self.graph.backward(node);
         self.graph.release_shared();
