@@ -30,6 +30,6 @@ mod wide;
 
 pub use dual::Dual;
 pub use float::{Float, flush_subnormal};
-pub use graph::{Graph, Var};
+pub use graph::{Graph, Var, same_shape};
 pub use ops::elementwise::sigmoid;
 pub use ops::{Binary, Unary};

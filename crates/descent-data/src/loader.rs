@@ -221,18 +221,19 @@ impl<'a, T: Float> DataLoader<'a, T> {
             self.x_buf = Array2::zeros((self.batch_rows, d));
         }
         let rows = &self.order[start..end];
+        // The next batch's rows are known now: fetching them (and their targets) into
+        // cache while this batch trains hides a memory round trip per row, most of the
+        // cost of one-row steps over data larger than the cache.
+        let next = &self.order[end..(end + self.batch_rows).min(self.order.len())];
         let features = self.data.features();
+        if let (Some(src), true) = (features.as_slice(), d > 0) {
+            next.iter()
+                .for_each(|&r| prefetch(&src[r * d..(r + 1) * d]));
+        }
         match (features.as_slice(), self.x_buf.as_slice_mut()) {
             (Some(src), Some(dst)) if d > 0 => {
                 for (out, &r) in dst.chunks_exact_mut(d).zip(rows) {
                     out.copy_from_slice(&src[r * d..(r + 1) * d]);
-                }
-                // The next batch's rows are known now: fetching them into cache while
-                // this batch trains hides a memory round trip per row (most of the
-                // cost of one-row steps over data larger than the cache).
-                let next = &self.order[end..(end + self.batch_rows).min(self.order.len())];
-                for &r in next {
-                    prefetch(&src[r * d..(r + 1) * d]);
                 }
             }
             _ => {
@@ -249,6 +250,9 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 for (out, &r) in self.real_buf.iter_mut().zip(rows) {
                     *out = y[r];
                 }
+                if let Some(y) = y.as_slice() {
+                    next.iter().for_each(|&r| prefetch(&y[r..=r]));
+                }
                 BatchTargets::Real(self.real_buf.slice(s![..m]))
             }
             Targets::Classes { indices, .. } => {
@@ -257,6 +261,9 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 }
                 for (out, &r) in self.class_buf.iter_mut().zip(rows) {
                     *out = indices[r];
+                }
+                if let Some(indices) = indices.as_slice() {
+                    next.iter().for_each(|&r| prefetch(&indices[r..=r]));
                 }
                 BatchTargets::Classes(self.class_buf.slice(s![..m]))
             }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use descent_autodiff::Float;
+use descent_autodiff::{Float, same_shape};
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn};
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +130,7 @@ impl<T: Float> OptimizerState<T> {
             });
         }
         for (index, (p, shape)) in params.iter().zip(&self.shapes).enumerate() {
-            if p.shape() != shape.as_slice() {
+            if !same_shape(p.shape(), shape) {
                 return Err(OptimError::ParamShape {
                     optimizer,
                     index,
@@ -212,7 +212,7 @@ pub(crate) fn check_grads<T>(
         });
     }
     for (index, (p, g)) in params.iter().zip(grads).enumerate() {
-        if p.shape() != g.shape() {
+        if !same_shape(p.shape(), g.shape()) {
             return Err(OptimError::GradShape {
                 optimizer,
                 index,

@@ -235,18 +235,22 @@ pub(crate) fn backward_affine_loss<T: Float>(
     } = graph;
     for (input, local) in [(w, dw), (b, db)] {
         let local = values[local as usize].view();
+        let ls = local.as_slice().expect("local gradients are contiguous");
         grads.update(
             requires_grad,
             input as usize,
             local.shape(),
             |mut dst, assign| {
-                dst.zip_mut_with(&local, |g, &l| {
+                // Slices, not `zip_mut_with`: at one row per step (stochastic descent) the
+                // dynamic-shape walk would cost more than the arithmetic.
+                let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
+                for (g, &l) in ds.iter_mut().zip(ls) {
                     *g = if assign {
                         l * upstream
                     } else {
                         *g + l * upstream
-                    }
-                });
+                    };
+                }
             },
         );
     }
