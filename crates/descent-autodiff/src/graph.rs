@@ -310,7 +310,11 @@ impl<T: Float> Graph<T> {
     /// A constant leaf copied from a view into a reused buffer (a batch, a target).
     pub fn constant_view(&mut self, value: ArrayViewD<'_, T>) -> Var {
         let mut out = self.output_buffer(value.shape());
-        out.assign(&value);
+        match (out.as_slice_mut(), value.as_slice()) {
+            // The usual contiguous batch: a plain copy, without `assign`'s shape walk.
+            (Some(dst), Some(src)) => dst.copy_from_slice(src),
+            _ => out.assign(&value),
+        }
         self.push_slot(Op::Leaf, false, Slot::Owned(out))
     }
 
