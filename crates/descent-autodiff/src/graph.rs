@@ -386,13 +386,14 @@ impl<T: Float> Graph<T> {
         if !self.requires_grad[root] {
             return;
         }
-        let shape = self.values[root].view().shape().to_vec();
+        let shape = ShapeBuf::new(self.values[root].view().shape());
         self.grads
             .update(&self.requires_grad, root, &shape, |mut g, assign| {
+                let g = g.as_slice_mut().expect("gradient buffers are contiguous");
                 if assign {
                     g.fill(T::one());
                 } else {
-                    g.mapv_inplace(|v| v + T::one());
+                    g.iter_mut().for_each(|v| *v = *v + T::one());
                 }
             });
         for i in (0..=root).rev() {

@@ -102,8 +102,11 @@ impl<T: Float> Graph<T> {
         rows_of.run(parallel, losses_s, derivatives_s, dw_s);
         let total: f64 = losses_s.iter().fold(0.0, |t, &l| t + l.as_f64());
         let total = mean_over.map_or(total, |count| total / count as f64);
-        out.fill(T::of(total));
-        db.fill(derivatives_s.iter().fold(T::zero(), |s, &d| s + d));
+        let db_value = derivatives_s.iter().fold(T::zero(), |s, &d| s + d);
+        // Through slices: `fill` on a dynamic-shape array walks its shape first.
+        let fresh = "fresh buffers are contiguous";
+        out.as_slice_mut().expect(fresh).fill(T::of(total));
+        db.as_slice_mut().expect(fresh).fill(db_value);
 
         for (index, buffer) in [
             (dw_var, dw),
