@@ -393,7 +393,7 @@ impl<T: Float> Graph<T> {
                 if assign {
                     g.fill(T::one());
                 } else {
-                    g.iter_mut().for_each(|v| *v = *v + T::one());
+                    g.iter_mut().for_each(|v| *v += T::one());
                 }
             });
         for i in (0..=root).rev() {
