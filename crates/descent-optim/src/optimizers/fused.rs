@@ -3,7 +3,7 @@
 //!
 //! When every array is in standard (C-contiguous) layout — always the case for the state,
 //! and for parameters owned by a model — the loop runs over plain slices, which the
-//! compiler vectorises, compiled again for AVX-512 and AVX2 and chosen at run time; large arrays are split over threads in fixed chunks. Otherwise it
+//! compiler vectorises; where the processor has AVX-512 the loop runs a copy compiled for it, and large arrays are split over threads in fixed chunks. Otherwise it
 //! runs through `ndarray::Zip`, which pairs entries by index whatever the strides. Every
 //! entry's arithmetic is the same scalar formula whatever the vector width or the
 //! thread that runs it, so the bits never change.
@@ -13,11 +13,13 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 /// Entries per parallel task: fixed, and large enough that a task outweighs the cost of
 /// handing it to another thread (the update is memory-bound, a few nanoseconds an entry).
+#[cfg(target_arch = "x86_64")]
 const CHUNK: usize = 1 << 15;
 
 /// Whether a loop over `n` entries should be split over threads: when it is large, and
 /// not already running on a worker of a thread pool (a parallel sweep keeps each run on
 /// one thread; nesting would only add overhead).
+#[cfg(target_arch = "x86_64")]
 #[inline]
 fn split(n: usize) -> bool {
     n >= 2 * CHUNK && rayon::current_thread_index().is_none()
@@ -35,9 +37,10 @@ macro_rules! fused {
             $($s: &mut ArrayD<T>,)*
             f: impl Fn(&mut T, T, $(fused!(@mut $s)),*) + Sync,
         ) {
-            /// The slice loop, split in halves at multiples of [`CHUNK`] while large (where
-            /// `parallel`): the split depends on the length alone.
-            #[inline(always)]
+            /// The slice loop compiled for AVX-512, split in halves at multiples of
+            /// [`CHUNK`] while large (where `parallel`): the split depends on the
+            /// length alone.
+            #[cfg(target_arch = "x86_64")]
             fn slices<T: Float>(
                 p: &mut [T],
                 g: &[T],
@@ -57,79 +60,49 @@ macro_rules! fused {
                         || slices(p1, g1, $($s.1,)* f, true),
                     );
                 } else {
-                    run(p, g, $($s,)* f);
+                    // SAFETY: only called where the processor has AVX-512F.
+                    unsafe { avx512(p, g, $($s,)* f) };
                 }
             }
-            /// The loop, compiled for AVX-512 or AVX2 where the processor has them.
-            /// Wider vectors change only how many entries one instruction handles:
-            /// Rust never contracts a multiply and an add into one fused operation nor
-            /// reorders floating-point arithmetic, so every entry gets the same bits.
-            /// The slices are arguments of the compiled copies (not captures of a
-            /// closure), so that the compiler knows they do not overlap.
-            #[inline(always)]
-            fn run<T: Float>(
+            /// The loop, compiled for AVX-512. Wider vectors change only how many
+            /// entries one instruction handles: Rust never contracts a multiply and an
+            /// add into one fused operation nor reorders floating-point arithmetic, so
+            /// every entry gets the same bits. The slices are arguments (not captures
+            /// of a closure), so that the compiler knows they do not overlap.
+            ///
+            /// # Safety
+            /// The processor must support AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512<T: Float>(
                 p: &mut [T],
                 g: &[T],
                 $($s: fused!(@slice $s),)*
-                f: &(impl Fn(&mut T, T, $(fused!(@mut $s)),*) + Sync),
+                f: &impl Fn(&mut T, T, $(fused!(@mut $s)),*),
             ) {
-                #[inline(always)]
-                fn body<T: Float>(
-                    p: &mut [T],
-                    g: &[T],
-                    $($s: fused!(@slice $s),)*
-                    f: &impl Fn(&mut T, T, $(fused!(@mut $s)),*),
-                ) {
-                    let n = p.len();
-                    let g = &g[..n];
-                    $(let $s = &mut $s[..n];)*
-                    for i in 0..n {
-                        f(&mut p[i], g[i], $(&mut $s[i]),*);
-                    }
+                let n = p.len();
+                let g = &g[..n];
+                $(let $s = &mut $s[..n];)*
+                for i in 0..n {
+                    f(&mut p[i], g[i], $(&mut $s[i]),*);
                 }
-                /// # Safety
-                /// The processor must support AVX-512F.
-                #[cfg(target_arch = "x86_64")]
-                #[target_feature(enable = "avx512f")]
-                unsafe fn avx512<T: Float>(
-                    p: &mut [T],
-                    g: &[T],
-                    $($s: fused!(@slice $s),)*
-                    f: &impl Fn(&mut T, T, $(fused!(@mut $s)),*),
-                ) {
-                    body(p, g, $($s,)* f);
-                }
-                /// # Safety
-                /// The processor must support AVX2.
-                #[cfg(target_arch = "x86_64")]
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2<T: Float>(
-                    p: &mut [T],
-                    g: &[T],
-                    $($s: fused!(@slice $s),)*
-                    f: &impl Fn(&mut T, T, $(fused!(@mut $s)),*),
-                ) {
-                    body(p, g, $($s,)* f);
-                }
-                #[cfg(target_arch = "x86_64")]
-                {
-                    if std::arch::is_x86_feature_detected!("avx512f") {
-                        // SAFETY: the processor has AVX-512F (checked just above).
-                        return unsafe { avx512(p, g, $($s,)* f) };
-                    }
-                    if std::arch::is_x86_feature_detected!("avx2") {
-                        // SAFETY: the processor has AVX2 (checked just above).
-                        return unsafe { avx2(p, g, $($s,)* f) };
-                    }
-                }
-                body(p, g, $($s,)* f);
             }
             if p.is_standard_layout() && g.is_standard_layout() $(&& $s.is_standard_layout())* {
                 let p = p.as_slice_mut().expect("standard layout");
                 let n = p.len();
                 let g = &g.as_slice().expect("standard layout")[..n];
                 $(let $s = &mut $s.as_slice_mut().expect("standard layout")[..n];)*
-                slices(p, g, $($s,)* &f, split(n));
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    slices(p, g, $($s,)* &f, split(n));
+                    return;
+                }
+                // Elsewhere the baseline build, inlined here (AVX2 copies of some
+                // rules' loops, Adam's among them, were left unvectorised by LLVM:
+                // slower than SSE2) and on one thread.
+                for i in 0..n {
+                    f(&mut p[i], g[i], $(&mut $s[i]),*);
+                }
             } else {
                 Zip::from(p).and(g)$(.and($s))*.for_each(|p, &g, $($s),*| f(p, g, $($s),*));
             }
