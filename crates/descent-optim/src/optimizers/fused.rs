@@ -3,10 +3,11 @@
 //!
 //! When every array is in standard (C-contiguous) layout — always the case for the state,
 //! and for parameters owned by a model — the loop runs over plain slices, which the
-//! compiler vectorises; where the processor has AVX-512 the loop runs a copy compiled for it, and large arrays are split over threads in fixed chunks. Otherwise it
-//! runs through `ndarray::Zip`, which pairs entries by index whatever the strides. Every
-//! entry's arithmetic is the same scalar formula whatever the vector width or the
-//! thread that runs it, so the bits never change.
+//! compiler vectorises; where the processor has AVX-512 it runs a copy compiled for it,
+//! and large arrays are split over threads in fixed chunks. Otherwise it runs through
+//! `ndarray::Zip`, which pairs entries by index whatever the strides. Every entry's
+//! arithmetic is the same scalar formula whatever the vector width or the thread that
+//! runs it, so the bits never change.
 
 use descent_autodiff::Float;
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
@@ -53,8 +54,7 @@ macro_rules! fused {
                     let mid = n.div_ceil(CHUNK) / 2 * CHUNK;
                     let (p0, p1) = p.split_at_mut(mid);
                     let (g0, g1) = g.split_at(mid);
-                    $(let ($s, paste_tail) = $s.split_at_mut(mid);
-                      let $s = ($s, paste_tail);)*
+                    $(let $s = $s.split_at_mut(mid);)*
                     rayon::join(
                         || slices(p0, g0, $($s.0,)* f, true),
                         || slices(p1, g1, $($s.1,)* f, true),
