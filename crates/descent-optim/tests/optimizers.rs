@@ -532,3 +532,88 @@ fn strided_parameters_take_the_same_steps_as_contiguous_ones() {
         assert_eq!(a, b, "{}", contiguous.name());
     }
 }
+
+/// A large parameter (split over threads in chunks, run with the widest vectors), the
+/// same values in small pieces, and the same values in a transposed (non-standard)
+/// layout, which takes the scalar element-by-element loop: every rule gives the same
+/// bits on all three, step after step.
+#[test]
+fn large_parameters_get_the_same_bits_whatever_the_split_width_or_layout() {
+    const N: usize = 150_001;
+    const PIECE: usize = 10_007;
+    let value = |i: usize, t: usize| ((i * 7 + t * 13) as f32 * 0.001).sin();
+    type Make = Box<dyn Fn() -> Box<dyn Optimizer<f32>>>;
+    let rules: Vec<Make> = vec![
+        Box::new(|| Box::new(Adam::new(AdamConfig::default()))),
+        Box::new(|| {
+            Box::new(Adam::new(AdamConfig {
+                amsgrad: true,
+                weight_decay: 0.01,
+                ..AdamConfig::default()
+            }))
+        }),
+        Box::new(|| {
+            Box::new(Sgd::new(SgdConfig {
+                momentum: 0.9,
+                nesterov: true,
+                ..SgdConfig::default()
+            }))
+        }),
+        Box::new(|| Box::new(Rmsprop::new(RmspropConfig::default()))),
+    ];
+    for make in rules {
+        let (mut whole_rule, mut pieces_rule, mut strided_rule) = (make(), make(), make());
+        let mut whole = ArrayD::from_shape_fn(IxDyn(&[N]), |i| value(i[0], 0));
+        let starts: Vec<usize> = (0..N).step_by(PIECE).collect();
+        let mut pieces: Vec<ArrayD<f32>> = starts
+            .iter()
+            .map(|&s| ArrayD::from_shape_fn(IxDyn(&[PIECE.min(N - s)]), |i| value(s + i[0], 0)))
+            .collect();
+        // The transposed view of a (cols × rows) array against the same values flat.
+        let (rows, cols) = (391, 383);
+        let n2 = rows * cols;
+        let mut strided =
+            ArrayD::from_shape_fn(IxDyn(&[cols, rows]), |i| value(i[1] * cols + i[0], 0));
+        let mut flat = ArrayD::from_shape_fn(IxDyn(&[n2]), |i| value(i[0], 0));
+        let mut flat_rule = make();
+        for t in 1..4 {
+            let g = ArrayD::from_shape_fn(IxDyn(&[N]), |i| value(i[0], t));
+            whole_rule
+                .step(&mut [whole.view_mut()], &[g.view()], 0.01)
+                .unwrap();
+            let mut views: Vec<_> = pieces.iter_mut().map(|p| p.view_mut()).collect();
+            let grads: Vec<ArrayD<f32>> = starts
+                .iter()
+                .map(|&s| ArrayD::from_shape_fn(IxDyn(&[PIECE.min(N - s)]), |i| value(s + i[0], t)))
+                .collect();
+            let gv: Vec<_> = grads.iter().map(|g| g.view()).collect();
+            pieces_rule.step(&mut views, &gv, 0.01).unwrap();
+            let g2 = ArrayD::from_shape_fn(IxDyn(&[cols, rows]), |i| value(i[1] * cols + i[0], t));
+            let gt = g2.t();
+            let mut st = strided.view_mut();
+            st.swap_axes(0, 1);
+            strided_rule.step(&mut [st], &[gt], 0.01).unwrap();
+            let gf = ArrayD::from_shape_fn(IxDyn(&[n2]), |i| value(i[0], t));
+            flat_rule
+                .step(&mut [flat.view_mut()], &[gf.view()], 0.01)
+                .unwrap();
+        }
+        let joined: Vec<u32> = pieces
+            .iter()
+            .flat_map(|p| p.iter().map(|v| v.to_bits()))
+            .collect();
+        let whole_bits: Vec<u32> = whole.iter().map(|v| v.to_bits()).collect();
+        assert!(
+            joined == whole_bits,
+            "{}: split and pieces differ",
+            whole_rule.name()
+        );
+        let strided_bits: Vec<u32> = strided.t().iter().map(|v| v.to_bits()).collect();
+        let flat_bits: Vec<u32> = flat.iter().map(|v| v.to_bits()).collect();
+        assert!(
+            strided_bits == flat_bits,
+            "{}: layouts differ",
+            whole_rule.name()
+        );
+    }
+}

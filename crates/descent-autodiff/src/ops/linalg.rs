@@ -20,11 +20,15 @@ use crate::{Float, Var, flush_subnormal};
 const PARALLEL_WORK: usize = 1 << 20;
 /// Rows per parallel task: fixed, so results never depend on the thread count.
 const ROWS_PER_TASK: usize = 64;
+/// Columns per parallel task of a product with at most [`ROWS_PER_TASK`] rows (a
+/// multiple of every panel width).
+const COLS_PER_TASK: usize = 128;
 
 /// `c = alpha · a · b (+ bias)` or `c += alpha · a · b`, as `store` says: the
-/// matrix–vector loops when `b` is one column, the packed register-blocked kernel
-/// ([`packed_gemm`]) when `c` is in standard layout, split by rows of `c` over threads
-/// when large and `parallel`; matrixmultiply for any other layout.
+/// matrix–vector loops when `b` is one column, the register-blocked kernel
+/// ([`packed_gemm`]) when the rows of `c` are contiguous, split by rows of `c` (or by
+/// columns, when there are few rows) over threads when large and `parallel`;
+/// matrixmultiply for any other layout.
 pub(crate) fn gemm<T: Float>(
     parallel: bool,
     alpha: T,
@@ -34,7 +38,7 @@ pub(crate) fn gemm<T: Float>(
     store: Store<'_, T>,
 ) {
     let work = a.nrows() * a.ncols() * b.ncols();
-    if work > 0 && c.is_standard_layout() && b.ncols() > 1 {
+    if work > 0 && c.strides()[1] == 1 && b.ncols() > 1 {
         if parallel && work >= PARALLEL_WORK && a.nrows() > ROWS_PER_TASK {
             // Zipped parallel chunk iterators split only between chunks, so the rows
             // of each task stay fixed; nothing is collected, so nothing is allocated.
@@ -43,6 +47,22 @@ pub(crate) fn gemm<T: Float>(
                 .zip(a.axis_chunks_iter(Axis(0), ROWS_PER_TASK).into_par_iter())
                 .for_each(|(mut c_rows, a_rows)| {
                     packed_gemm(alpha, &a_rows, b, &mut c_rows, store);
+                });
+        } else if parallel && work >= PARALLEL_WORK && b.ncols() > COLS_PER_TASK {
+            // Few rows (small batches): split by columns instead, as fixed.
+            c.axis_chunks_iter_mut(Axis(1), COLS_PER_TASK)
+                .into_par_iter()
+                .zip(b.axis_chunks_iter(Axis(1), COLS_PER_TASK).into_par_iter())
+                .enumerate()
+                .for_each(|(task, (mut c_cols, b_cols))| {
+                    let store = match store {
+                        Store::Overwrite(Some(bias)) => {
+                            let j0 = task * COLS_PER_TASK;
+                            Store::Overwrite(Some(&bias[j0..j0 + b_cols.ncols()]))
+                        }
+                        other => other,
+                    };
+                    packed_gemm(alpha, a, &b_cols, &mut c_cols, store);
                 });
         } else {
             packed_gemm(alpha, a, b, c, store);
@@ -67,11 +87,15 @@ pub(crate) fn gemm<T: Float>(
     }
 }
 
-/// Rows of `c` one micro-kernel call computes.
-const MR: usize = 4;
-/// Depth of one pass over the packed operands: a panel of `b` (`KC × NR`) stays in L1
-/// cache while every row block of `a` streams past it.
+/// Depth of one pass over the operands: the rows of `a` a micro-kernel call reads
+/// (`MR × KC`) stay in L1 cache while the panels of `b` stream past them.
 const KC: usize = 256;
+
+/// Rows up to which the kernel reads `b` in place rather than packed: as many as a
+/// parallel task's, so that threads splitting a product by rows do not each copy all of
+/// `b` (measured: 64 rows of W2's forward product 2–4% faster in place, 128 rows 5%
+/// slower).
+const DIRECT_ROWS: usize = ROWS_PER_TASK;
 
 thread_local! {
     /// Packing space reused by every product on this thread (a `Vec<T>` of the last
@@ -104,15 +128,18 @@ pub(crate) enum Store<'a, T> {
     Accumulate,
 }
 
-/// `c (+)= alpha · a · b (+ bias)` on packed operands with a register-blocked kernel:
-/// `MR × NR` sums stay in registers while the inner loop runs over the depth.
+/// `c (+)= alpha · a · b (+ bias)` with a register-blocked kernel: `MR × NR` sums stay
+/// in registers while the inner loop runs over the depth. The kernel reads `a` in
+/// place when its rows or columns are contiguous (and `alpha` is one), and full
+/// panels of `b` in place when its rows are contiguous; anything else is first packed
+/// into contiguous blocks (zero-padded), so that most products copy nothing.
 ///
 /// Each element of `c` is one chain of multiply–adds over `p = 0, 1, …, k − 1` in
 /// order, started from zero (or from `c` when accumulating) and with the bias added
-/// last (a subnormal result then stored as zero), whatever the blocking, the vector width or the rows a thread gets: the same
-/// bits on every machine with fused multiply–add. Where the CPU has none (x86-64
-/// before AVX2) the chain rounds after each product instead. `c` must be in standard
-/// layout.
+/// last (a subnormal result then stored as zero), whatever the blocking, the vector
+/// width, what is packed or the rows a thread gets: the same bits on every machine with
+/// fused multiply–add. Where the CPU has none (x86-64 before AVX2) the chain rounds
+/// after each product instead. The rows of `c` must be contiguous.
 fn packed_gemm<T: Float>(
     alpha: T,
     a: &ArrayView2<'_, T>,
@@ -120,8 +147,9 @@ fn packed_gemm<T: Float>(
     c: &mut ArrayViewMut2<'_, T>,
     store: Store<'_, T>,
 ) {
-    // Room for any panel width (at most 32) the dispatch below picks.
-    let len = (a.nrows().div_ceil(MR) * MR + b.ncols() + 32) * a.ncols();
+    // Room for the padding of any row block (at most 8 rows) and panel (at most 32
+    // columns) the dispatch below picks, should both operands be packed.
+    let len = (a.nrows() + 8 + b.ncols() + 32) * a.ncols();
     with_packing_space::<T, _>(len, |space| {
         #[cfg(target_arch = "x86_64")]
         {
@@ -133,7 +161,7 @@ fn packed_gemm<T: Float>(
                 // SAFETY: both features were just detected on this CPU.
                 unsafe { packed_avx2(space, alpha, a, b, c, store) }
             } else {
-                by_width!(8, false, space, alpha, a, b, c, store)
+                by_width!(8, 4, false, space, alpha, a, b, c, store)
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -141,6 +169,7 @@ fn packed_gemm<T: Float>(
             // aarch64 always has fused multiply–add; elsewhere it may be a slow library call.
             by_width!(
                 16,
+                4,
                 cfg!(target_arch = "aarch64"),
                 space,
                 alpha,
@@ -153,28 +182,31 @@ fn packed_gemm<T: Float>(
     });
 }
 
-/// Calls [`packed_body`] with panels `$wide` `f32` wide (half as many `f64`, the same
-/// bytes), or half that when `b` is narrow enough that the wide panel would be mostly
-/// padding.
+/// Calls [`packed_body`] with `$rows` rows a block and panels `$wide` `f32` wide (half
+/// as many `f64`, the same bytes), or half that when `b` is narrow enough that the
+/// wide panel would be mostly padding.
 macro_rules! by_width {
-    ($wide:literal, $fused:expr, $space:ident, $alpha:ident, $a:ident, $b:ident, $c:ident, $store:ident) => {{
+    ($wide:literal, $rows:literal, $fused:expr, $space:ident, $alpha:ident, $a:ident, $b:ident, $c:ident, $store:ident) => {{
         let four = std::mem::size_of::<T>() == 4;
         let narrow = $b.ncols() <= if four { $wide / 2 } else { $wide / 4 };
         match (four, narrow) {
             (true, false) => {
-                packed_body::<T, $wide, { $fused }>($space, $alpha, $a, $b, $c, $store)
+                packed_body::<T, $rows, $wide, { $fused }>($space, $alpha, $a, $b, $c, $store)
             }
-            (true, true) | (false, false) => {
-                packed_body::<T, { $wide / 2 }, { $fused }>($space, $alpha, $a, $b, $c, $store)
-            }
-            (false, true) => {
-                packed_body::<T, { $wide / 4 }, { $fused }>($space, $alpha, $a, $b, $c, $store)
-            }
+            (true, true) | (false, false) => packed_body::<T, $rows, { $wide / 2 }, { $fused }>(
+                $space, $alpha, $a, $b, $c, $store,
+            ),
+            (false, true) => packed_body::<T, $rows, { $wide / 4 }, { $fused }>(
+                $space, $alpha, $a, $b, $c, $store,
+            ),
         }
     }};
 }
 use by_width;
 
+/// Blocks of six rows and panels of two vectors: twelve of the 32 vector registers
+/// hold sums. (Six measured faster than four on Zen 5, by a sixth to a quarter; with
+/// eight or seven the compiler no longer keeps the sums in registers.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn packed_avx512<T: Float>(
@@ -185,9 +217,11 @@ fn packed_avx512<T: Float>(
     c: &mut ArrayViewMut2<'_, T>,
     store: Store<'_, T>,
 ) {
-    by_width!(32, true, space, alpha, a, b, c, store)
+    by_width!(32, 6, true, space, alpha, a, b, c, store)
 }
 
+/// Blocks of four rows and panels of two vectors: eight of the 16 vector registers
+/// hold sums.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn packed_avx2<T: Float>(
@@ -198,14 +232,22 @@ fn packed_avx2<T: Float>(
     c: &mut ArrayViewMut2<'_, T>,
     store: Store<'_, T>,
 ) {
-    by_width!(16, true, space, alpha, a, b, c, store)
+    by_width!(16, 4, true, space, alpha, a, b, c, store)
 }
 
-/// Packs `a` (times `alpha`) into blocks of [`MR`] rows, depth-major, and `b` into
-/// panels of `NR` columns, depth-major, both zero-padded; then runs the kernel over
-/// every (row block, panel) pair, [`KC`] steps of depth at a time.
+/// Where the kernel reads one row block of `a`: the `MR` values of depth `p` lie
+/// together at `first + p · step`.
+#[derive(Clone, Copy)]
+struct RowBlock<T> {
+    first: *const T,
+    step: isize,
+}
+
+/// Runs the kernel over every (row block, panel) pair, [`KC`] steps of depth at a time,
+/// reading `a` and `b` in place where their layout allows and packing the rest (see
+/// [`packed_gemm`]).
 #[inline(always)]
-fn packed_body<T: Float, const NR: usize, const FUSED: bool>(
+fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
     space: &mut [T],
     alpha: T,
     a: &ArrayView2<'_, T>,
@@ -214,49 +256,112 @@ fn packed_body<T: Float, const NR: usize, const FUSED: bool>(
     store: Store<'_, T>,
 ) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let a_len = m.div_ceil(MR) * MR * k;
-    let b_len = n.div_ceil(NR) * NR * k;
+    // Element (i, j) of a view lies at `as_ptr() + i · strides[0] + j · strides[1]`,
+    // whatever the signs of the strides.
+    // In place: the rows of each depth together (a transposed row-major matrix, as
+    // `xᵀ` in a weight gradient) and nothing to scale; a last, partial row block is
+    // still packed, so that the kernel never reads past the end.
+    let a_cs = a.strides()[1];
+    let a_direct = alpha == T::one() && (a.strides()[0] == 1 || m == 1);
+    let full_blocks = if a_direct { m / MR } else { 0 };
+    let b_rs = b.strides()[0];
+    // A packed panel of `b` stays in L1 cache while the row blocks pass it; in place,
+    // rows of `b` far apart in memory can evict each other, so only a few row blocks
+    // (a small batch) read `b` in place, sparing a copy of it.
+    let b_direct = b.strides()[1] == 1 && m <= DIRECT_ROWS;
+    // Full panels read in place; the rest of `b` (all of it when its rows are not
+    // contiguous) is packed.
+    let direct_panels = if b_direct { n / NR } else { 0 };
+    let j_packed = direct_panels * NR;
+    let a_len = (m - full_blocks * MR).div_ceil(MR) * MR * k;
+    let b_len = (n - j_packed).div_ceil(NR) * NR * k;
     let (pa, pb) = space[..a_len + b_len].split_at_mut(a_len);
-    pack::<T, MR>(pa, alpha, a);
-    pack::<T, NR>(pb, T::one(), &b.t());
-    let cs = c.as_slice_mut().expect("standard layout");
+    if full_blocks * MR < m {
+        pack::<T, MR>(pa, alpha, &a.slice(ndarray::s![full_blocks * MR.., ..]));
+    }
+    if j_packed < n {
+        pack::<T, NR>(pb, T::one(), &b.slice(ndarray::s![.., j_packed..]).t());
+    }
+    assert_eq!(c.strides()[1], 1, "rows of c are contiguous");
+    let ldc = c.strides()[0];
+    let cs = c.as_mut_ptr();
     let mut start = 0;
     while start < k {
         let depth = KC.min(k - start);
         let last = start + depth == k;
-        for (panel, pb) in pb.chunks_exact(NR * k).enumerate() {
+        for panel in 0..n.div_ceil(NR) {
             let (j0, width) = (panel * NR, NR.min(n - panel * NR));
-            let pb = &pb[start * NR..(start + depth) * NR];
-            let bias = match store {
-                Store::Overwrite(Some(bias)) if last => Some(&bias[j0..j0 + width]),
-                _ => None,
+            let (b_panel, ldb) = if panel < direct_panels {
+                // SAFETY: row `start < k`, columns j0..j0 + NR <= n: inside `b`.
+                let at = unsafe { b.as_ptr().offset(start as isize * b_rs + j0 as isize) };
+                (at, b_rs)
+            } else {
+                let packed = &pb[(panel - direct_panels) * NR * k + start * NR..];
+                (packed[..depth * NR].as_ptr(), NR as isize)
             };
-            for (block, pa) in pa.chunks_exact(MR * k).enumerate() {
-                let pa = &pa[start * MR..(start + depth) * MR];
+            for block in 0..m.div_ceil(MR) {
                 let (i0, rows) = (block * MR, MR.min(m - block * MR));
+                let a_block = if block < full_blocks {
+                    // SAFETY: row i0 < m and depth `start < k`: an element of `a`.
+                    let first = unsafe { a.as_ptr().offset(i0 as isize + start as isize * a_cs) };
+                    RowBlock { first, step: a_cs }
+                } else {
+                    let packed = &pa[(block - full_blocks) * MR * k + start * MR..];
+                    RowBlock {
+                        first: packed[..depth * MR].as_ptr(),
+                        step: MR as isize,
+                    }
+                };
+                let bias = match store {
+                    Store::Overwrite(Some(bias)) if last => Some(&bias[j0..j0 + width]),
+                    _ => None,
+                };
                 let mut acc = [[T::zero(); NR]; MR];
-                if start > 0 || matches!(store, Store::Accumulate) {
-                    for r in 0..rows {
-                        let at = (i0 + r) * n + j0;
-                        acc[r][..width].copy_from_slice(&cs[at..at + width]);
+                let fresh = start == 0 && matches!(store, Store::Overwrite(_));
+                for (r, sums) in acc.iter_mut().enumerate().take(rows) {
+                    if !fresh {
+                        // SAFETY: row i0 + r < m, columns j0..j0 + width <= n of `c`,
+                        // whose rows are contiguous (checked above).
+                        let src = unsafe {
+                            std::slice::from_raw_parts(
+                                cs.offset((i0 + r) as isize * ldc + j0 as isize),
+                                width,
+                            )
+                        };
+                        // A full panel's length known here: moves, not a memcpy call.
+                        if width == NR {
+                            sums.copy_from_slice(&src[..NR]);
+                        } else {
+                            sums[..width].copy_from_slice(src);
+                        }
                     }
                 }
-                kernel::<T, NR, FUSED>(pa, pb, &mut acc);
-                for r in 0..rows {
-                    let at = (i0 + r) * n + j0;
-                    let dst = &mut cs[at..at + width];
+                // SAFETY: `a_block` reads `depth` groups of MR values `step` apart
+                // inside `a` (full block: rows i0..i0 + MR <= m) or its packed copy, and `b_panel` reads `depth`
+                // rows of NR values `ldb` apart inside `b` (full panel) or its packed
+                // copy, as set up above.
+                unsafe { kernel::<T, MR, NR, FUSED>(a_block, b_panel, ldb, depth, &mut acc) };
+                for (r, sums) in acc.iter().enumerate().take(rows) {
+                    // SAFETY: as for the read above; `c` is borrowed mutably, alone, and
+                    // a mutable view never maps two elements to one address.
+                    let dst = unsafe {
+                        std::slice::from_raw_parts_mut(
+                            cs.offset((i0 + r) as isize * ldc + j0 as isize),
+                            width,
+                        )
+                    };
                     // Products of small gradients can leave the normal range: a final
                     // result is stored as zero then, so that no later operation reads a
                     // subnormal number.
                     let done = |v: T| if last { flush_subnormal(v) } else { v };
                     match bias {
                         Some(bias) => {
-                            for ((d, &s), &b) in dst.iter_mut().zip(&acc[r]).zip(bias) {
+                            for ((d, &s), &b) in dst.iter_mut().zip(sums).zip(bias) {
                                 *d = done(s + b);
                             }
                         }
                         None => {
-                            for (d, &s) in dst.iter_mut().zip(&acc[r]) {
+                            for (d, &s) in dst.iter_mut().zip(sums) {
                                 *d = done(s);
                             }
                         }
@@ -317,20 +422,33 @@ fn pack<T: Float, const W: usize>(dst: &mut [T], alpha: T, x: &ArrayView2<'_, T>
     }
 }
 
-/// `acc += a · b` over one depth range: `a` holds [`MR`] values per step, `b` holds
-/// `NR`; the sums stay in registers.
+/// `acc += a · b` over `depth` steps: at step `p` the block reads the `MR` values at
+/// `a.first[p · a.step]` and the panel the `NR` values at `b[p · ldb]`; the sums stay
+/// in registers.
+///
+/// # Safety
+/// Every one of those reads must lie inside one live allocation of `T`s.
 #[inline(always)]
-fn kernel<T: Float, const NR: usize, const FUSED: bool>(a: &[T], b: &[T], acc: &mut [[T; NR]; MR]) {
+unsafe fn kernel<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
+    a: RowBlock<T>,
+    b: *const T,
+    ldb: isize,
+    depth: usize,
+    acc: &mut [[T; NR]; MR],
+) {
     let mut sums = *acc;
-    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        let ap: &[T; MR] = ap.try_into().expect("MR values");
-        let bp: &[T; NR] = bp.try_into().expect("NR values");
-        for r in 0..MR {
+    for p in 0..depth as isize {
+        // SAFETY: the caller guarantees these reads are in bounds; `T` alignment holds
+        // as every pointer comes from a slice or array view of `T`.
+        let bp: &[T; NR] = unsafe { &*(b.offset(p * ldb) as *const [T; NR]) };
+        // SAFETY: as above.
+        let ap: &[T; MR] = unsafe { &*(a.first.offset(p * a.step) as *const [T; MR]) };
+        for (r, &ar) in ap.iter().enumerate() {
             for l in 0..NR {
                 sums[r][l] = if FUSED {
-                    ap[r].mul_add(bp[l], sums[r][l])
+                    ar.mul_add(bp[l], sums[r][l])
                 } else {
-                    sums[r][l] + ap[r] * bp[l]
+                    sums[r][l] + ar * bp[l]
                 };
             }
         }
@@ -657,9 +775,13 @@ mod tests {
     use ndarray::{Array2, ShapeBuilder};
 
     fn filled(rows: usize, cols: usize, seed: f64, column_major: bool) -> Array2<f64> {
+        filled_as(rows, cols, seed, column_major)
+    }
+
+    fn filled_as<T: Float>(rows: usize, cols: usize, seed: f64, column_major: bool) -> Array2<T> {
         let shape = (rows, cols).set_f(column_major);
         Array2::from_shape_fn(shape, |(i, j)| {
-            ((i as f64 * 0.37 + j as f64 * 1.13 + seed).sin() * 3.0).fract()
+            T::of(((i as f64 * 0.37 + j as f64 * 1.13 + seed).sin() * 3.0).fract())
         })
     }
 
@@ -673,12 +795,12 @@ mod tests {
     }
 
     /// Each element as the one chain over the depth the kernel promises.
-    fn chain(
-        a: &Array2<f64>,
-        b: &Array2<f64>,
-        start: &Array2<f64>,
-        bias: Option<&[f64]>,
-    ) -> Array2<f64> {
+    fn chain<T: Float>(
+        a: &Array2<T>,
+        b: &Array2<T>,
+        start: &Array2<T>,
+        bias: Option<&[T]>,
+    ) -> Array2<T> {
         let fused = fused();
         Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
             let mut s = start[[i, j]];
@@ -693,6 +815,109 @@ mod tests {
         })
     }
 
+    fn same_bits<T: Float>(x: &ArrayView2<'_, T>, y: &Array2<T>) -> bool {
+        x.shape() == y.shape()
+            && x.iter()
+                .zip(y)
+                .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits())
+    }
+
+    /// f32 (the widest panels) at the sizes of a small and a large batch of an MLP,
+    /// every layout: `a` read in place or packed, `b` read in place or packed, partial
+    /// row blocks and panels.
+    #[test]
+    fn f32_products_are_one_chain_per_element() {
+        for (m, k, n) in [
+            (16, 50, 70),
+            (33, 20, 64),
+            (70, 40, 40),
+            (128, 9, 10),
+            (7, 300, 33),
+        ] {
+            for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = filled_as::<f32>(m, k, 0.1, a_t);
+                let b = filled_as::<f32>(k, n, 0.2, b_t);
+                let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.25 - 1.0).collect();
+                let mut c = Array2::from_elem((m, n), f32::NAN);
+                gemm(
+                    false,
+                    1.0,
+                    &a.view(),
+                    &b.view(),
+                    &mut c.view_mut(),
+                    Store::Overwrite(Some(&bias)),
+                );
+                let want = chain(&a, &b, &Array2::zeros((m, n)), Some(&bias));
+                assert!(same_bits(&c.view(), &want), "{m}x{k}x{n} {a_t} {b_t}");
+                let before = filled_as::<f32>(m, n, 0.3, false);
+                let mut c = before.clone();
+                gemm(
+                    false,
+                    1.0,
+                    &a.view(),
+                    &b.view(),
+                    &mut c.view_mut(),
+                    Store::Accumulate,
+                );
+                let want = chain(&a, &b, &before, None);
+                assert!(same_bits(&c.view(), &want), "{m}x{k}x{n} += {a_t} {b_t}");
+            }
+        }
+    }
+
+    /// A result whose rows are contiguous but apart (a column slice of a wider matrix)
+    /// is written in place, and nothing beside it.
+    #[test]
+    fn products_write_into_a_column_slice() {
+        let (a, b) = (filled(40, 30, 0.4, true), filled(30, 37, 0.5, false));
+        let mut wide = Array2::from_elem((40, 45), -7.0);
+        gemm(
+            false,
+            1.0,
+            &a.view(),
+            &b.view(),
+            &mut wide.slice_mut(ndarray::s![.., 3..40]),
+            Store::Overwrite(None),
+        );
+        let want = chain(&a, &b, &Array2::zeros((40, 37)), None);
+        assert!(same_bits(&wide.slice(ndarray::s![.., 3..40]), &want));
+        assert!(wide.slice(ndarray::s![.., ..3]).iter().all(|&v| v == -7.0));
+        assert!(wide.slice(ndarray::s![.., 40..]).iter().all(|&v| v == -7.0));
+    }
+
+    /// A large product with few rows is split by columns, each task with its share of
+    /// the bias: the same bits as on one thread.
+    #[test]
+    fn products_with_few_rows_split_by_columns_give_the_same_bits() {
+        for b_t in [false, true] {
+            let (a, b) = (filled(16, 400, 0.6, false), filled(400, 300, 0.7, b_t));
+            let bias: Vec<f64> = (0..300).map(|j| j as f64 * 0.01 - 1.0).collect();
+            const { assert!(16 * 400 * 300 >= PARALLEL_WORK && 300 > COLS_PER_TASK) };
+            let mut split = Array2::zeros((16, 300));
+            gemm(
+                true,
+                1.0,
+                &a.view(),
+                &b.view(),
+                &mut split.view_mut(),
+                Store::Overwrite(Some(&bias)),
+            );
+            let want = chain(&a, &b, &Array2::zeros((16, 300)), Some(&bias));
+            assert!(same_bits(&split.view(), &want), "{b_t}");
+            let mut split = filled(16, 300, 0.8, false);
+            let before = split.clone();
+            gemm(
+                true,
+                1.0,
+                &a.view(),
+                &b.view(),
+                &mut split.view_mut(),
+                Store::Accumulate,
+            );
+            assert!(same_bits(&split.view(), &chain(&a, &b, &before, None)));
+        }
+    }
+
     #[test]
     fn packed_products_are_one_chain_per_element_for_every_shape_and_layout() {
         for (m, k, n) in [
@@ -702,6 +927,8 @@ mod tests {
             (33, 300, 10),
             (9, 17, 70),
             (4, 2, 33),
+            (70, 40, 40),
+            (40, 1, 20),
         ] {
             for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
                 let (a, b) = (filled(m, k, 0.1, a_t), filled(k, n, 0.2, b_t));

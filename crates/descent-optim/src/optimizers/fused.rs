@@ -3,14 +3,32 @@
 //!
 //! When every array is in standard (C-contiguous) layout — always the case for the state,
 //! and for parameters owned by a model — the loop runs over plain slices, which the
-//! compiler vectorises; otherwise it runs through `ndarray::Zip`, which pairs entries by
-//! index whatever the strides.
+//! compiler vectorises; where the processor has AVX-512 it runs a copy compiled for it,
+//! and large arrays are split over threads in fixed chunks. Otherwise it runs through
+//! `ndarray::Zip`, which pairs entries by index whatever the strides. Every entry's
+//! arithmetic is the same scalar formula whatever the vector width or the thread that
+//! runs it, so the bits never change.
 
 use descent_autodiff::Float;
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
+/// Entries per parallel task: fixed, and large enough that a task outweighs the cost of
+/// handing it to another thread (the update is memory-bound, a few nanoseconds an entry).
+#[cfg(target_arch = "x86_64")]
+const CHUNK: usize = 1 << 15;
+
+/// Whether a loop over `n` entries should be split over threads: when it is large, and
+/// not already running on a worker of a thread pool (a parallel sweep keeps each run on
+/// one thread; nesting would only add overhead).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn split(n: usize) -> bool {
+    n >= 2 * CHUNK && rayon::current_thread_index().is_none()
+}
+
 macro_rules! fused {
     (@mut $s:ident) => { &mut T };
+    (@slice $s:ident) => { &mut [T] };
     ($(#[$doc:meta])* $name:ident; $($s:ident),*) => {
         $(#[$doc])*
         #[inline(always)]
@@ -18,13 +36,70 @@ macro_rules! fused {
             p: &mut ArrayViewMutD<'_, T>,
             g: &ArrayViewD<'_, T>,
             $($s: &mut ArrayD<T>,)*
-            f: impl Fn(&mut T, T, $(fused!(@mut $s)),*),
+            f: impl Fn(&mut T, T, $(fused!(@mut $s)),*) + Sync,
         ) {
+            /// The slice loop compiled for AVX-512, split in halves at multiples of
+            /// [`CHUNK`] while large (where `parallel`): the split depends on the
+            /// length alone.
+            #[cfg(target_arch = "x86_64")]
+            fn slices<T: Float>(
+                p: &mut [T],
+                g: &[T],
+                $($s: fused!(@slice $s),)*
+                f: &(impl Fn(&mut T, T, $(fused!(@mut $s)),*) + Sync),
+                parallel: bool,
+            ) {
+                let n = p.len();
+                if parallel && n >= 2 * CHUNK {
+                    let mid = n.div_ceil(CHUNK) / 2 * CHUNK;
+                    let (p0, p1) = p.split_at_mut(mid);
+                    let (g0, g1) = g.split_at(mid);
+                    $(let $s = $s.split_at_mut(mid);)*
+                    rayon::join(
+                        || slices(p0, g0, $($s.0,)* f, true),
+                        || slices(p1, g1, $($s.1,)* f, true),
+                    );
+                } else {
+                    // SAFETY: only called where the processor has AVX-512F.
+                    unsafe { avx512(p, g, $($s,)* f) };
+                }
+            }
+            /// The loop, compiled for AVX-512. Wider vectors change only how many
+            /// entries one instruction handles: Rust never contracts a multiply and an
+            /// add into one fused operation nor reorders floating-point arithmetic, so
+            /// every entry gets the same bits. The slices are arguments (not captures
+            /// of a closure), so that the compiler knows they do not overlap.
+            ///
+            /// # Safety
+            /// The processor must support AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512<T: Float>(
+                p: &mut [T],
+                g: &[T],
+                $($s: fused!(@slice $s),)*
+                f: &impl Fn(&mut T, T, $(fused!(@mut $s)),*),
+            ) {
+                let n = p.len();
+                let g = &g[..n];
+                $(let $s = &mut $s[..n];)*
+                for i in 0..n {
+                    f(&mut p[i], g[i], $(&mut $s[i]),*);
+                }
+            }
             if p.is_standard_layout() && g.is_standard_layout() $(&& $s.is_standard_layout())* {
                 let p = p.as_slice_mut().expect("standard layout");
                 let n = p.len();
                 let g = &g.as_slice().expect("standard layout")[..n];
                 $(let $s = &mut $s.as_slice_mut().expect("standard layout")[..n];)*
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    slices(p, g, $($s,)* &f, split(n));
+                    return;
+                }
+                // Elsewhere the baseline build, inlined here (AVX2 copies of some
+                // rules' loops, Adam's among them, were left unvectorised by LLVM:
+                // slower than SSE2) and on one thread.
                 for i in 0..n {
                     f(&mut p[i], g[i], $(&mut $s[i]),*);
                 }
@@ -34,7 +109,6 @@ macro_rules! fused {
         }
     };
 }
-
 fused!(
     /// `f(p, g)` for every entry.
     fused0;

@@ -191,11 +191,43 @@ impl<T: Float> Stepper<T> {
 
 /// The sum of squares of an array's elements in f64, over eight independent partial
 /// sums (so that the loop pipelines and vectorises; the order is fixed, so the result
-/// is the same on every run).
+/// is the same on every run and every vector width).
 pub(crate) fn squared_norm<T: Float>(a: &ndarray::ArrayViewD<'_, T>) -> f64 {
     let Some(slice) = a.as_slice_memory_order() else {
         return a.iter().map(|v| v.as_f64() * v.as_f64()).sum();
     };
+    #[cfg(target_arch = "x86_64")]
+    {
+        /// # Safety
+        /// The processor must support AVX-512F.
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512<T: Float>(slice: &[T]) -> f64 {
+            sum_of_squares(slice)
+        }
+        /// # Safety
+        /// The processor must support AVX2.
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<T: Float>(slice: &[T]) -> f64 {
+            sum_of_squares(slice)
+        }
+        // The eight partial sums fill one AVX-512 register of f64: run at the
+        // widest width the processor has (the gradients of a large layer are read
+        // at every step).
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor has AVX-512F (checked just above).
+            return unsafe { avx512(slice) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above).
+            return unsafe { avx2(slice) };
+        }
+    }
+    sum_of_squares(slice)
+}
+
+/// The loop of [`squared_norm`] over a slice.
+#[inline(always)]
+fn sum_of_squares<T: Float>(slice: &[T]) -> f64 {
     let mut lanes = [0.0f64; 8];
     let mut chunks = slice.chunks_exact(8);
     for chunk in &mut chunks {
