@@ -14,6 +14,9 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 fn main() -> ExitCode {
+    // The benchmarks train from this thread: let it work instead of sleeping while
+    // rayon's workers run each large operation (see `join_thread_pool`).
+    descent_runner::join_thread_pool();
     match run() {
         Ok(code) => code,
         Err(error) => {

@@ -32,5 +32,7 @@ pub mod metrics;
 pub mod report;
 pub mod slurm;
 pub mod sweep;
+mod threads;
 
 pub use error::FitError;
+pub use threads::join_thread_pool;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    descent_runner::join_thread_pool();
     quiet_on_closed_pipe();
     let args = cli::Cli::parse();
     match cli::run(args) {

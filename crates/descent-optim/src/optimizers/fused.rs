@@ -19,11 +19,12 @@ const CHUNK: usize = 1 << 15;
 
 /// Whether a loop over `n` entries should be split over threads: when it is large, and
 /// not already running on a worker of a thread pool (a parallel sweep keeps each run on
-/// one thread; nesting would only add overhead).
+/// one thread; nesting would only add overhead). Worker 0 is the exception: in a program
+/// that called `descent_runner::join_thread_pool` it is the main thread, training one run.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn split(n: usize) -> bool {
-    n >= 2 * CHUNK && rayon::current_thread_index().is_none()
+    n >= 2 * CHUNK && rayon::current_thread_index().is_none_or(|i| i == 0)
 }
 
 macro_rules! fused {
