@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Bce, BceWithLogits, CrossEntropy, Huber, KlDiv, L1, LossError, Mse, MultiMargin, Nll,
-    PoissonNll, SmoothL1, Target,
+    PoissonNll, Reduction, SmoothL1, Target,
 };
 
 /// Any loss of this crate with its hyperparameters, tagged by `name`.
@@ -163,6 +163,12 @@ impl LossConfig {
             LossConfig::MultiMargin(loss) => loss.apply(graph, input, target),
             LossConfig::PoissonNll(loss) => loss.apply(graph, input, target),
         }
+    }
+
+    /// Whether [`LossConfig::apply_affine`] can compute this loss in one pass (mean
+    /// squared error, summed or averaged), so a caller can skip preparing for it.
+    pub fn fuses_with_affine(&self) -> bool {
+        matches!(self, LossConfig::Mse(loss) if loss.reduction != Reduction::None)
     }
 
     /// The loss of the one-output affine map `x w + b` against `target` in one pass

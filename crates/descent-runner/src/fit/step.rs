@@ -68,7 +68,7 @@ impl<T: Float> Stepper<T> {
         let BatchTargets::Real(values) = y else {
             return Ok(None);
         };
-        if model.inputs() != Some(x.ncols()) || loss.takes_classes() {
+        if model.inputs() != Some(x.ncols()) || !loss.fuses_with_affine() {
             return Ok(None);
         }
         let input = self.inputs(model, x);
