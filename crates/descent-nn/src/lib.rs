@@ -77,7 +77,8 @@ pub trait Model<T: Float> {
     /// The weight and bias leaves (among `vars`) when the whole model is one affine
     /// map with a single output and no activation, `x w + b`: a training loop then
     /// computes an elementwise loss and its gradients in one pass over the data
-    /// ([`Graph::affine_loss`]). `None` (the default) for anything else.
+    /// ([`Graph::affine_loss`]). `None` (the default) for anything else, and when
+    /// `vars` is too short to hold the model's leaves.
     fn as_affine(&self, vars: &[Var]) -> Option<(Var, Var)> {
         let _ = vars;
         None

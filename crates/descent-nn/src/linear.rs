@@ -66,9 +66,10 @@ impl Linear {
         self.bias
     }
 
-    /// The weight and bias leaves among `vars` when the layer has a bias.
+    /// The weight and bias leaves among `vars` when the layer has a bias (and `vars`
+    /// holds them).
     pub fn weight_and_bias(&self, vars: &[Var]) -> Option<(Var, Var)> {
-        self.bias.map(|bias| (vars[self.weight], vars[bias]))
+        Some((*vars.get(self.weight)?, *vars.get(self.bias?)?))
     }
 
     /// `x W + b` for `x` of shape `[rows, inputs]`, with the model's parameter leaves

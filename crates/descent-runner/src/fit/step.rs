@@ -68,7 +68,12 @@ impl<T: Float> Stepper<T> {
         let BatchTargets::Real(values) = y else {
             return Ok(None);
         };
-        if model.inputs() != Some(x.ncols()) || !loss.fuses_with_affine() {
+        // Asked of the previous step's leaves first, so that a model that is not affine
+        // costs nothing here (the very first step, with no leaves yet, composes).
+        if model.inputs() != Some(x.ncols())
+            || !loss.fuses_with_affine()
+            || model.as_affine(&self.vars).is_none()
+        {
             return Ok(None);
         }
         let input = self.inputs(model, x);
