@@ -220,45 +220,6 @@ impl<T: Float, F: Fn(T, T) -> (T, T) + Sync> Rows<'_, T, F> {
     }
 }
 
-/// `grad_w += upstream · dw`, `grad_b += upstream · db` (the local gradients computed
-/// with the value).
-pub(crate) fn backward_affine_loss<T: Float>(
-    graph: &mut Graph<T>,
-    w: u32,
-    b: u32,
-    dw: u32,
-    db: u32,
-    upstream: T,
-) {
-    let Graph {
-        values,
-        grads,
-        requires_grad,
-        ..
-    } = graph;
-    for (input, local) in [(w, dw), (b, db)] {
-        let local = values[local as usize].view();
-        let ls = local.as_slice().expect("local gradients are contiguous");
-        grads.update(
-            requires_grad,
-            input as usize,
-            local.shape(),
-            |mut dst, assign| {
-                // Slices, not `zip_mut_with`: at one row per step (stochastic descent) the
-                // dynamic-shape walk would cost more than the arithmetic.
-                let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
-                for (g, &l) in ds.iter_mut().zip(ls) {
-                    *g = if assign {
-                        l * upstream
-                    } else {
-                        *g + l * upstream
-                    };
-                }
-            },
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,9 +174,11 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: &mut 
         }
         Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream.view()),
         Op::Affine { x, w, b } => linalg::backward_affine(graph, x, w, b, upstream.view()),
+        // The gradients were computed with the value: each scales by the upstream
+        // scalar, as a fused operation's local derivative does.
         Op::AffineLoss { w, b, dw, db } => {
-            let upstream = *upstream.iter().next().expect("a scalar");
-            affine_loss::backward_affine_loss(graph, w, b, dw, db, upstream)
+            elementwise::backward_fused(graph, w, dw, upstream.view());
+            elementwise::backward_fused(graph, b, db, upstream.view());
         }
         Op::Permute { .. }
         | Op::Reshape(_)
