@@ -11,12 +11,9 @@
 use rayon::prelude::*;
 
 use super::Op;
-use super::matvec::{ROWS_PER_TASK, dot, with_partials};
+use super::matvec::{PARALLEL_LEN, ROWS_PER_TASK, dot, with_partials};
 use crate::graph::{Graph, Slot, same_shape};
 use crate::{Float, Var};
-
-/// Elements of `x` above which the rows are split over threads.
-const PARALLEL_LEN: usize = 1 << 20;
 
 impl<T: Float> Graph<T> {
     /// `Σ_i f(x_i · w + b, y_i).0`, divided by `mean_over` when given: the sum (or mean)

@@ -13,8 +13,8 @@ use crate::Float;
 
 /// Rows of `X` per parallel task: fixed, so results never depend on the thread count.
 pub(crate) const ROWS_PER_TASK: usize = 4096;
-/// Elements of `X` above which a product is split over threads.
-const PARALLEL_LEN: usize = 1 << 20;
+/// Elements of `X` above which a pass over it is split over threads.
+pub(crate) const PARALLEL_LEN: usize = 1 << 20;
 
 /// Calls a kernel below compiled for AVX2 where the processor has it (as
 /// [`crate::wide`] does for closures; a closure this large would not be inlined into
