@@ -130,7 +130,7 @@ pub(crate) enum Store<'a, T> {
 
 /// `c (+)= alpha · a · b (+ bias)` with a register-blocked kernel: `MR × NR` sums stay
 /// in registers while the inner loop runs over the depth. The kernel reads `a` in
-/// place when its rows or columns are contiguous (and `alpha` is one), and full
+/// place whatever its layout (when `alpha` is one), and full
 /// panels of `b` in place when its rows are contiguous; anything else is first packed
 /// into contiguous blocks (zero-padded), so that most products copy nothing.
 ///
@@ -235,12 +235,14 @@ fn packed_avx2<T: Float>(
     by_width!(16, 4, true, space, alpha, a, b, c, store)
 }
 
-/// Where the kernel reads one row block of `a`: the `MR` values of depth `p` lie
-/// together at `first + p · step`.
+/// Where the kernel reads one row block of `a`: row `r`'s value of depth `p` lies at
+/// `first + r · row_step + p · step` (packed or column-major: `row_step` 1; row-major:
+/// `step` 1).
 #[derive(Clone, Copy)]
 struct RowBlock<T> {
     first: *const T,
     step: isize,
+    row_step: isize,
 }
 
 /// Runs the kernel over every (row block, panel) pair, [`KC`] steps of depth at a time,
@@ -258,11 +260,13 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     // Element (i, j) of a view lies at `as_ptr() + i · strides[0] + j · strides[1]`,
     // whatever the signs of the strides.
-    // In place: the rows of each depth together (a transposed row-major matrix, as
-    // `xᵀ` in a weight gradient) and nothing to scale; a last, partial row block is
-    // still packed, so that the kernel never reads past the end.
-    let a_cs = a.strides()[1];
-    let a_direct = alpha == T::one() && (a.strides()[0] == 1 || m == 1);
+    // `a` in place whatever its layout when there is nothing to scale: the kernel
+    // broadcasts each of its values from memory, so `MR` rows read as fast as a packed
+    // block (packing a row-major batch, the common case, cost as much as the
+    // product of a narrow layer). A last, partial row block is still packed, so that the
+    // kernel never reads past the end.
+    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
+    let a_direct = alpha == T::one();
     let full_blocks = if a_direct { m / MR } else { 0 };
     let b_rs = b.strides()[0];
     // A packed panel of `b` stays in L1 cache while the row blocks pass it; in place,
@@ -303,13 +307,21 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
                 let (i0, rows) = (block * MR, MR.min(m - block * MR));
                 let a_block = if block < full_blocks {
                     // SAFETY: row i0 < m and depth `start < k`: an element of `a`.
-                    let first = unsafe { a.as_ptr().offset(i0 as isize + start as isize * a_cs) };
-                    RowBlock { first, step: a_cs }
+                    let first = unsafe {
+                        a.as_ptr()
+                            .offset(i0 as isize * a_rs + start as isize * a_cs)
+                    };
+                    RowBlock {
+                        first,
+                        step: a_cs,
+                        row_step: a_rs,
+                    }
                 } else {
                     let packed = &pa[(block - full_blocks) * MR * k + start * MR..];
                     RowBlock {
                         first: packed[..depth * MR].as_ptr(),
                         step: MR as isize,
+                        row_step: 1,
                     }
                 };
                 let bias = match store {
@@ -385,19 +397,15 @@ fn pack<T: Float, const W: usize>(dst: &mut [T], alpha: T, x: &ArrayView2<'_, T>
         dst[tail..].iter_mut().for_each(|v| *v = T::zero());
     }
     if x.strides()[1] == 1 || k <= 1 {
-        for (i, row) in x.rows().into_iter().enumerate() {
-            let block = &mut dst[(i / W) * block_len..][..block_len];
-            let lane = i % W;
-            match row.as_slice() {
-                Some(row) => {
-                    for (to, &v) in block.chunks_exact_mut(W).zip(row) {
-                        to[lane] = alpha * v;
-                    }
-                }
-                None => {
-                    for (to, &v) in block.chunks_exact_mut(W).zip(&row) {
-                        to[lane] = alpha * v;
-                    }
+        // Depth by depth, the `W` values of one depth written together: row by row,
+        // the compiler turned the strided writes into slow scatter instructions.
+        for (rows, block) in x
+            .axis_chunks_iter(ndarray::Axis(0), W)
+            .zip(dst.chunks_exact_mut(block_len))
+        {
+            for (p, to) in block.chunks_exact_mut(W).enumerate() {
+                for (t, &v) in to.iter_mut().zip(rows.column(p)) {
+                    *t = alpha * v;
                 }
             }
         }
@@ -437,13 +445,16 @@ unsafe fn kernel<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
     acc: &mut [[T; NR]; MR],
 ) {
     let mut sums = *acc;
+    // SAFETY (of every `offset` below): the caller guarantees these reads are in
+    // bounds; `T` alignment holds as every pointer comes from a slice or array view of
+    // `T`.
+    let rows: [*const T; MR] =
+        std::array::from_fn(|r| unsafe { a.first.offset(r as isize * a.row_step) });
     for p in 0..depth as isize {
-        // SAFETY: the caller guarantees these reads are in bounds; `T` alignment holds
-        // as every pointer comes from a slice or array view of `T`.
         let bp: &[T; NR] = unsafe { &*(b.offset(p * ldb) as *const [T; NR]) };
-        // SAFETY: as above.
-        let ap: &[T; MR] = unsafe { &*(a.first.offset(p * a.step) as *const [T; MR]) };
-        for (r, &ar) in ap.iter().enumerate() {
+        let at = p * a.step;
+        for (r, row) in rows.iter().enumerate() {
+            let ar = unsafe { *row.offset(at) };
             for l in 0..NR {
                 sums[r][l] = if FUSED {
                     ar.mul_add(bp[l], sums[r][l])
@@ -964,6 +975,29 @@ mod tests {
                     "{m}x{k}x{n} +="
                 );
             }
+        }
+    }
+
+    /// `a` with neither axis contiguous (every other row and column, reversed) is read
+    /// in place; scaled, it is packed: both give the one chain per element.
+    #[test]
+    fn strided_and_scaled_left_operands_are_one_chain_per_element() {
+        let big = filled(40, 600, 0.9, false);
+        let a = big.slice(ndarray::s![..;-2, ..;2]);
+        let b = filled(300, 45, 0.1, true);
+        for alpha in [1.0, -0.5] {
+            let mut c = Array2::from_elem((20, 45), f64::NAN);
+            gemm(
+                false,
+                alpha,
+                &a,
+                &b.view(),
+                &mut c.view_mut(),
+                Store::Overwrite(None),
+            );
+            let scaled = a.mapv(|v| alpha * v);
+            let want = chain(&scaled, &b, &Array2::zeros((20, 45)), None);
+            assert!(same_bits(&c.view(), &want), "alpha {alpha}");
         }
     }
 
