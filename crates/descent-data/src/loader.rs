@@ -5,10 +5,16 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, s};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Targets, invalid};
 use crate::error::{DataError, Result};
+
+/// Entries of a batch from which a [parallel](DataLoader::parallel) loader gathers
+/// it on several threads: below, handing rows to another thread costs more than it
+/// saves.
+const PARALLEL_GATHER: usize = 1 << 15;
 
 /// How many rows a batch holds: the three modes of gradient descent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +115,7 @@ pub struct DataLoader<'a, T> {
     x_buf: Array2<T>,
     real_buf: Array1<T>,
     class_buf: Array1<usize>,
+    parallel: bool,
 }
 
 impl<'a, T: Float> DataLoader<'a, T> {
@@ -135,6 +142,7 @@ impl<'a, T: Float> DataLoader<'a, T> {
             x_buf: Array2::zeros((0, 0)),
             real_buf: Array1::zeros(0),
             class_buf: Array1::zeros(0),
+            parallel: false,
         })
     }
 
@@ -149,6 +157,19 @@ impl<'a, T: Float> DataLoader<'a, T> {
     /// is smaller than the batch size.
     pub fn drop_last(mut self, drop: bool) -> Self {
         self.drop_last = drop;
+        self
+    }
+
+    /// Gathers large shuffled batches on all threads of rayon's pool (`true`) or on
+    /// the calling thread (`false`, the default): for a run that has the machine to
+    /// itself. The batches are the same either way.
+    ///
+    /// A batch's rows lie scattered over memory: each thread waits for its own rows, so
+    /// the waits overlap (W2's batch of 128 rows of 784 features gathers in about two
+    /// thirds of the time on two threads). The rows a thread gathers also stay in its
+    /// cache, and the products of the step split over threads the same way.
+    pub fn parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel;
         self
     }
 
@@ -232,8 +253,20 @@ impl<'a, T: Float> DataLoader<'a, T> {
         }
         match (features.as_slice(), self.x_buf.as_slice_mut()) {
             (Some(src), Some(dst)) if d > 0 => {
-                for (out, &r) in dst.chunks_exact_mut(d).zip(rows) {
-                    out.copy_from_slice(&src[r * d..(r + 1) * d]);
+                let copy = |dst: &mut [T], rows: &[usize]| {
+                    for (out, &r) in dst.chunks_exact_mut(d).zip(rows) {
+                        out.copy_from_slice(&src[r * d..(r + 1) * d]);
+                    }
+                };
+                let threads = rayon::current_num_threads();
+                if self.parallel && m * d >= PARALLEL_GATHER && threads > 1 {
+                    let per_thread = m.div_ceil(threads);
+                    dst[..m * d]
+                        .par_chunks_mut(per_thread * d)
+                        .zip(rows.par_chunks(per_thread))
+                        .for_each(|(dst, rows)| copy(dst, rows));
+                } else {
+                    copy(dst, rows);
                 }
             }
             _ => {

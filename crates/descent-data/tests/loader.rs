@@ -171,3 +171,23 @@ fn real_targets_follow_their_rows() {
         }
     }
 }
+
+#[test]
+fn parallel_gathering_gives_the_same_batches() {
+    // Batches of 12,000 rows × 3 features: large enough to be split over threads.
+    let d = data(30_000);
+    let batches = |parallel: bool| {
+        let mut l = DataLoader::new(&d, BatchSize::Rows(12_000))
+            .unwrap()
+            .shuffled(7)
+            .parallel(parallel);
+        let mut all = Vec::new();
+        while let Some(batch) = l.next_batch() {
+            all.push(batch.features.to_owned());
+        }
+        all
+    };
+    let (serial, parallel) = (batches(false), batches(true));
+    assert_eq!(serial.len(), 3);
+    assert_eq!(serial, parallel);
+}

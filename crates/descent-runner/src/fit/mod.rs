@@ -105,7 +105,8 @@ pub struct FitConfig {
     pub checkpoint: Option<CheckpointConfig>,
     /// Record every step in the history (each epoch is always recorded).
     pub record_steps: bool,
-    /// Let large operations use several threads (results do not depend on it).
+    /// Let large operations (products, gathering a shuffled batch) use several threads
+    /// (results do not depend on it).
     pub parallel: bool,
 }
 
@@ -235,7 +236,7 @@ where
         }
         let batch = config.mode.batch_size(train.rows());
         let full_batch = batch >= train.rows();
-        let mut loader = DataLoader::new(train, BatchSize::Rows(batch))?;
+        let mut loader = DataLoader::new(train, BatchSize::Rows(batch))?.parallel(config.parallel);
         // A batch of all rows gives the same gradient in any row order: no shuffle, so
         // that every step can read the rows in place.
         if let Some(seed) = config.shuffle.filter(|_| !full_batch) {
