@@ -91,6 +91,10 @@ pub(crate) fn gemm<T: Float>(
 /// (`MR × KC`) stay in L1 cache while the panels of `b` stream past them.
 const KC: usize = 256;
 
+/// Bytes of one depth pass over all of `b` up to which the row blocks form the outer
+/// loop (half of a 32–48 KiB L1 data cache, leaving room for the block of `a`).
+const L1_SLICE: usize = 16 << 10;
+
 /// Rows up to which the kernel reads `b` in place rather than packed: as many as a
 /// parallel task's, so that threads splitting a product by rows do not each copy all of
 /// `b` (measured: 64 rows of W2's forward product 2–4% faster in place, 128 rows 5%
@@ -293,7 +297,19 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
     while start < k {
         let depth = KC.min(k - start);
         let last = start + depth == k;
-        for panel in 0..n.div_ceil(NR) {
+        let (panels, blocks) = (n.div_ceil(NR), m.div_ceil(MR));
+        // Panel by panel, each panel of `b` stays in L1 cache while the row blocks of
+        // `a` pass it. When this depth of all of `b` fits in L1 itself (a product of
+        // little depth, as W2b's weight gradient, depth 16), row block by row block
+        // instead: then `a` too is read from L1, once, rather than once per panel.
+        let blocks_outer = depth * n * std::mem::size_of::<T>() <= L1_SLICE;
+        let (outer, inner) = if blocks_outer {
+            (blocks, panels)
+        } else {
+            (panels, blocks)
+        };
+        for (o, i) in (0..outer).flat_map(|o| (0..inner).map(move |i| (o, i))) {
+            let (panel, block) = if blocks_outer { (i, o) } else { (o, i) };
             let (j0, width) = (panel * NR, NR.min(n - panel * NR));
             let (b_panel, ldb) = if panel < direct_panels {
                 // SAFETY: row `start < k`, columns j0..j0 + NR <= n: inside `b`.
@@ -303,7 +319,7 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
                 let packed = &pb[(panel - direct_panels) * NR * k + start * NR..];
                 (packed[..depth * NR].as_ptr(), NR as isize)
             };
-            for block in 0..m.div_ceil(MR) {
+            {
                 let (i0, rows) = (block * MR, MR.min(m - block * MR));
                 let a_block = if block < full_blocks {
                     // SAFETY: row i0 < m and depth `start < k`: an element of `a`.
