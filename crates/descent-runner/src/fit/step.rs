@@ -5,7 +5,6 @@ use descent_data::{BatchTargets, Dataset, Targets};
 use descent_loss::{LossConfig, Target};
 use descent_nn::Model;
 use ndarray::{ArcArray, ArcArray2, Array2, ArrayView2, IxDyn};
-use rayon::prelude::*;
 
 use crate::FitError;
 use crate::metrics::{self, Metrics};
@@ -21,10 +20,6 @@ pub(crate) struct Stepper<T: Float> {
     /// that matrix enters the graph as a shared leaf instead of being copied into it at
     /// every step (full-batch descent reads the data only as the operations need it).
     whole: Option<(ArcArray<T, IxDyn>, usize)>,
-    /// Whether large operations may use several threads.
-    parallel: bool,
-    /// The squared norms of the chunks of a large gradient.
-    partials: Vec<f64>,
 }
 
 impl<T: Float> Stepper<T> {
@@ -36,8 +31,6 @@ impl<T: Float> Stepper<T> {
             vars: Vec::new(),
             binary: Array2::zeros((0, 1)),
             whole: None,
-            parallel,
-            partials: Vec::new(),
         }
     }
 
@@ -194,43 +187,11 @@ impl<T: Float> Stepper<T> {
 
     /// Writes the squared 2-norm of each parameter's gradient (after
     /// [`Stepper::loss_and_grads`]) into `out`, in order.
-    pub(crate) fn squared_norms(&mut self, out: &mut [f64]) {
+    pub(crate) fn squared_norms(&self, out: &mut [f64]) {
         for (&var, norm) in self.vars.iter().zip(out) {
-            *norm = match self.graph.grad(var) {
-                Some(g) => chunked_squared_norm(&g, self.parallel, &mut self.partials),
-                None => 0.0,
-            };
+            *norm = self.graph.grad(var).map_or(0.0, |g| squared_norm(&g));
         }
     }
-}
-
-/// Entries per chunk of a large gradient's squared norm: fixed, so that the result is
-/// the same on any number of threads.
-const NORM_CHUNK: usize = 1 << 15;
-
-/// [`squared_norm`] of each chunk of [`NORM_CHUNK`] entries, over threads when
-/// `parallel`, added in order (in `partials`, reused from step to step). W2's first
-/// layer has 200,704 weights: on one thread their norm took a third as long as Adam's
-/// step, which splits over threads.
-fn chunked_squared_norm<T: Float>(
-    a: &ndarray::ArrayViewD<'_, T>,
-    parallel: bool,
-    partials: &mut Vec<f64>,
-) -> f64 {
-    let Some(slice) = a.as_slice_memory_order().filter(|s| s.len() > NORM_CHUNK) else {
-        return squared_norm(a);
-    };
-    let chunk_norm = |chunk: &[T]| squared_norm(&ndarray::aview1(chunk).into_dyn());
-    if parallel {
-        slice
-            .par_chunks(NORM_CHUNK)
-            .map(chunk_norm)
-            .collect_into_vec(partials);
-    } else {
-        partials.clear();
-        partials.extend(slice.chunks(NORM_CHUNK).map(chunk_norm));
-    }
-    partials.iter().sum()
 }
 
 /// The sum of squares of an array's elements in f64, over 32 independent partial
@@ -361,26 +322,5 @@ impl<T: Float> Stepper<T> {
             loss: loss_value,
             metrics,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A large gradient's norm is the same bits on one thread and on several, and
-    /// agrees with the plain sum.
-    #[test]
-    fn chunked_norms_do_not_depend_on_threads() {
-        let g = ndarray::Array1::from_shape_fn(3 * NORM_CHUNK + 17, |i| {
-            (i as f32 * 0.37).sin() * 1e-2
-        })
-        .into_dyn();
-        let mut partials = Vec::new();
-        let serial = chunked_squared_norm(&g.view(), false, &mut partials);
-        let parallel = chunked_squared_norm(&g.view(), true, &mut partials);
-        assert_eq!(serial.to_bits(), parallel.to_bits());
-        let plain: f64 = g.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        assert!((serial - plain).abs() <= 1e-12 * plain, "{serial} vs {plain}");
     }
 }
