@@ -294,3 +294,66 @@ fn class_targets_that_do_not_fit_the_loss_are_errors() {
         .unwrap_err();
     assert!(error.to_string().contains("use cross_entropy"), "{error}");
 }
+
+/// Counts the steps it is shown; says whether it wants them.
+struct StepCounter<'a> {
+    seen: &'a std::cell::Cell<u64>,
+    wants: bool,
+}
+
+impl descent_runner::fit::Observer for StepCounter<'_> {
+    fn step(&mut self, _record: &descent_runner::fit::StepRecord) {
+        self.seen.set(self.seen.get() + 1);
+    }
+    fn wants_steps(&self) -> bool {
+        self.wants
+    }
+}
+
+/// A run whose observers want no steps (and whose history records none) skips the
+/// step records, and nothing else: the same epochs and final bits; an observer that
+/// wants steps sees every one.
+#[test]
+fn observers_that_want_no_steps_change_nothing_else() {
+    let data = linear_problem();
+    let run = |wants: bool| {
+        let seen = std::cell::Cell::new(0);
+        let mut model = Mlp::<f64>::linear(3, 1, Init::Zeros, 0).unwrap();
+        let config = FitConfig {
+            mode: GdMode::MiniBatch { batch_size: 16 },
+            epochs: 3,
+            shuffle: Some(5),
+            record_steps: false,
+            ..FitConfig::default()
+        };
+        let report = Trainer::new(&mut model, mse(), sgd())
+            .lr(0.05)
+            .config(config)
+            .quiet()
+            .observe(StepCounter { seen: &seen, wants })
+            .fit(&data, None)
+            .unwrap();
+        let losses: Vec<u64> = report
+            .history
+            .epochs
+            .iter()
+            .map(|e| e.train_loss.to_bits())
+            .collect();
+        let weights: Vec<u64> = model
+            .params()
+            .value(0)
+            .iter()
+            .map(|w| w.to_bits())
+            .collect();
+        (seen.get(), report.steps, losses, weights)
+    };
+    let (seen_all, steps, losses, weights) = run(true);
+    assert_eq!(steps, 3 * 13);
+    assert_eq!(seen_all, steps);
+    let (seen_none, steps_none, losses_none, weights_none) = run(false);
+    assert_eq!(seen_none, 0);
+    assert_eq!(
+        (steps_none, losses_none, weights_none),
+        (steps, losses, weights)
+    );
+}

@@ -41,6 +41,9 @@ impl Observer for Stopwatch<'_> {
             self.seconds.set(start.elapsed().as_secs_f64());
         }
     }
+    fn wants_steps(&self) -> bool {
+        false
+    }
 }
 
 /// Trains a fresh model made by `model` once as a warm-up, then `repetitions` more

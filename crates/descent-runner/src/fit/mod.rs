@@ -301,6 +301,7 @@ where
             let budget = stopping.max_steps.map_or(planned, |m| m.min(planned));
             history.steps.reserve(budget.saturating_sub(step) as usize);
         }
+        let step_records = config.record_steps || self.observers.iter().any(|o| o.wants_steps());
         let clock = Instant::now();
         let seconds = |clock: &Instant| time_offset + clock.elapsed().as_secs_f64();
         let mut lr = self.schedule.lr(step);
@@ -362,19 +363,21 @@ where
                 sums.loss += loss;
                 sums.grad_norm += grad_norm;
                 sums.steps += 1;
-                let record = StepRecord {
-                    step,
-                    epoch,
-                    loss,
-                    lr,
-                    grad_norm,
-                    seconds: seconds(&clock),
-                };
-                if config.record_steps {
-                    history.steps.push(record);
-                }
-                for o in &mut self.observers {
-                    o.step(&record);
+                if step_records {
+                    let record = StepRecord {
+                        step,
+                        epoch,
+                        loss,
+                        lr,
+                        grad_norm,
+                        seconds: seconds(&clock),
+                    };
+                    if config.record_steps {
+                        history.steps.push(record);
+                    }
+                    for o in &mut self.observers {
+                        o.step(&record);
+                    }
                 }
                 if let Some(reason) = verdict {
                     termination = Some(Termination::Stopped { reason });

@@ -26,6 +26,12 @@ pub trait Observer {
     fn start(&mut self, _info: &RunInfo) {}
     /// After each step.
     fn step(&mut self, _record: &StepRecord) {}
+    /// Whether [`Observer::step`] does anything (`true` unless overridden): when no
+    /// observer wants steps and the history does not record them, a step skips
+    /// making its record, which reads the clock (a few percent of a one-row step).
+    fn wants_steps(&self) -> bool {
+        true
+    }
     /// After each epoch.
     fn epoch(&mut self, _record: &EpochRecord) {}
     /// When the run ends, for whatever reason.
@@ -98,5 +104,8 @@ pub struct OnEpoch<F: FnMut(&EpochRecord)>(pub F);
 impl<F: FnMut(&EpochRecord)> Observer for OnEpoch<F> {
     fn epoch(&mut self, record: &EpochRecord) {
         (self.0)(record)
+    }
+    fn wants_steps(&self) -> bool {
+        false
     }
 }
