@@ -319,79 +319,77 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
                 let packed = &pb[(panel - direct_panels) * NR * k + start * NR..];
                 (packed[..depth * NR].as_ptr(), NR as isize)
             };
-            {
-                let (i0, rows) = (block * MR, MR.min(m - block * MR));
-                let a_block = if block < full_blocks {
-                    // SAFETY: row i0 < m and depth `start < k`: an element of `a`.
-                    let first = unsafe {
-                        a.as_ptr()
-                            .offset(i0 as isize * a_rs + start as isize * a_cs)
-                    };
-                    RowBlock {
-                        first,
-                        step: a_cs,
-                        row_step: a_rs,
-                    }
-                } else {
-                    let packed = &pa[(block - full_blocks) * MR * k + start * MR..];
-                    RowBlock {
-                        first: packed[..depth * MR].as_ptr(),
-                        step: MR as isize,
-                        row_step: 1,
-                    }
+            let (i0, rows) = (block * MR, MR.min(m - block * MR));
+            let a_block = if block < full_blocks {
+                // SAFETY: row i0 < m and depth `start < k`: an element of `a`.
+                let first = unsafe {
+                    a.as_ptr()
+                        .offset(i0 as isize * a_rs + start as isize * a_cs)
                 };
-                let bias = match store {
-                    Store::Overwrite(Some(bias)) if last => Some(&bias[j0..j0 + width]),
-                    _ => None,
-                };
-                let mut acc = [[T::zero(); NR]; MR];
-                let fresh = start == 0 && matches!(store, Store::Overwrite(_));
-                for (r, sums) in acc.iter_mut().enumerate().take(rows) {
-                    if !fresh {
-                        // SAFETY: row i0 + r < m, columns j0..j0 + width <= n of `c`,
-                        // whose rows are contiguous (checked above).
-                        let src = unsafe {
-                            std::slice::from_raw_parts(
-                                cs.offset((i0 + r) as isize * ldc + j0 as isize),
-                                width,
-                            )
-                        };
-                        // A full panel's length known here: moves, not a memcpy call.
-                        if width == NR {
-                            sums.copy_from_slice(&src[..NR]);
-                        } else {
-                            sums[..width].copy_from_slice(src);
-                        }
-                    }
+                RowBlock {
+                    first,
+                    step: a_cs,
+                    row_step: a_rs,
                 }
-                // SAFETY: `a_block` reads `depth` groups of MR values `step` apart
-                // inside `a` (full block: rows i0..i0 + MR <= m) or its packed copy, and `b_panel` reads `depth`
-                // rows of NR values `ldb` apart inside `b` (full panel) or its packed
-                // copy, as set up above.
-                unsafe { kernel::<T, MR, NR, FUSED>(a_block, b_panel, ldb, depth, &mut acc) };
-                for (r, sums) in acc.iter().enumerate().take(rows) {
-                    // SAFETY: as for the read above; `c` is borrowed mutably, alone, and
-                    // a mutable view never maps two elements to one address.
-                    let dst = unsafe {
-                        std::slice::from_raw_parts_mut(
+            } else {
+                let packed = &pa[(block - full_blocks) * MR * k + start * MR..];
+                RowBlock {
+                    first: packed[..depth * MR].as_ptr(),
+                    step: MR as isize,
+                    row_step: 1,
+                }
+            };
+            let bias = match store {
+                Store::Overwrite(Some(bias)) if last => Some(&bias[j0..j0 + width]),
+                _ => None,
+            };
+            let mut acc = [[T::zero(); NR]; MR];
+            let fresh = start == 0 && matches!(store, Store::Overwrite(_));
+            for (r, sums) in acc.iter_mut().enumerate().take(rows) {
+                if !fresh {
+                    // SAFETY: row i0 + r < m, columns j0..j0 + width <= n of `c`,
+                    // whose rows are contiguous (checked above).
+                    let src = unsafe {
+                        std::slice::from_raw_parts(
                             cs.offset((i0 + r) as isize * ldc + j0 as isize),
                             width,
                         )
                     };
-                    // Products of small gradients can leave the normal range: a final
-                    // result is stored as zero then, so that no later operation reads a
-                    // subnormal number.
-                    let done = |v: T| if last { flush_subnormal(v) } else { v };
-                    match bias {
-                        Some(bias) => {
-                            for ((d, &s), &b) in dst.iter_mut().zip(sums).zip(bias) {
-                                *d = done(s + b);
-                            }
+                    // A full panel's length known here: moves, not a memcpy call.
+                    if width == NR {
+                        sums.copy_from_slice(&src[..NR]);
+                    } else {
+                        sums[..width].copy_from_slice(src);
+                    }
+                }
+            }
+            // SAFETY: `a_block` reads `depth` groups of MR values `step` apart
+            // inside `a` (full block: rows i0..i0 + MR <= m) or its packed copy, and `b_panel` reads `depth`
+            // rows of NR values `ldb` apart inside `b` (full panel) or its packed
+            // copy, as set up above.
+            unsafe { kernel::<T, MR, NR, FUSED>(a_block, b_panel, ldb, depth, &mut acc) };
+            for (r, sums) in acc.iter().enumerate().take(rows) {
+                // SAFETY: as for the read above; `c` is borrowed mutably, alone, and
+                // a mutable view never maps two elements to one address.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        cs.offset((i0 + r) as isize * ldc + j0 as isize),
+                        width,
+                    )
+                };
+                // Products of small gradients can leave the normal range: a final
+                // result is stored as zero then, so that no later operation reads a
+                // subnormal number.
+                let done = |v: T| if last { flush_subnormal(v) } else { v };
+                match bias {
+                    Some(bias) => {
+                        for ((d, &s), &b) in dst.iter_mut().zip(sums).zip(bias) {
+                            *d = done(s + b);
                         }
-                        None => {
-                            for (d, &s) in dst.iter_mut().zip(sums) {
-                                *d = done(s);
-                            }
+                    }
+                    None => {
+                        for (d, &s) in dst.iter_mut().zip(sums) {
+                            *d = done(s);
                         }
                     }
                 }
@@ -446,9 +444,9 @@ fn pack<T: Float, const W: usize>(dst: &mut [T], alpha: T, x: &ArrayView2<'_, T>
     }
 }
 
-/// `acc += a · b` over `depth` steps: at step `p` the block reads the `MR` values at
-/// `a.first[p · a.step]` and the panel the `NR` values at `b[p · ldb]`; the sums stay
-/// in registers.
+/// `acc += a · b` over `depth` steps: at step `p` the block reads row `r`'s value at
+/// `a.first[r · a.row_step + p · a.step]` for each of its `MR` rows and the panel the
+/// `NR` values at `b[p · ldb]`; the sums stay in registers.
 ///
 /// # Safety
 /// Every one of those reads must lie inside one live allocation of `T`s.
