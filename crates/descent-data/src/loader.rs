@@ -258,8 +258,12 @@ impl<'a, T: Float> DataLoader<'a, T> {
                         out.copy_from_slice(&src[r * d..(r + 1) * d]);
                     }
                 };
-                let threads = rayon::current_num_threads();
-                if self.parallel && m * d >= PARALLEL_GATHER && threads > 1 {
+                let threads = if self.parallel && m * d >= PARALLEL_GATHER {
+                    rayon::current_num_threads()
+                } else {
+                    1
+                };
+                if threads > 1 {
                     let per_thread = m.div_ceil(threads);
                     dst[..m * d]
                         .par_chunks_mut(per_thread * d)

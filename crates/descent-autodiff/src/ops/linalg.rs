@@ -264,6 +264,7 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     // Element (i, j) of a view lies at `as_ptr() + i · strides[0] + j · strides[1]`,
     // whatever the signs of the strides.
+    //
     // `a` in place whatever its layout when there is nothing to scale: the kernel
     // broadcasts each of its values from memory, so `MR` rows read as fast as a packed
     // block (packing a row-major batch, the common case, cost as much as the
@@ -363,10 +364,10 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
                     }
                 }
             }
-            // SAFETY: `a_block` reads `depth` groups of MR values `step` apart
-            // inside `a` (full block: rows i0..i0 + MR <= m) or its packed copy, and `b_panel` reads `depth`
-            // rows of NR values `ldb` apart inside `b` (full panel) or its packed
-            // copy, as set up above.
+            // SAFETY: `a_block` reads `depth` values of each of its MR rows inside `a`
+            // (full block: rows i0..i0 + MR <= m, depths start..start + depth <= k) or
+            // its packed copy, and `b_panel` reads `depth` rows of NR values `ldb`
+            // apart inside `b` (full panel) or its packed copy, as set up above.
             unsafe { kernel::<T, MR, NR, FUSED>(a_block, b_panel, ldb, depth, &mut acc) };
             for (r, sums) in acc.iter().enumerate().take(rows) {
                 // SAFETY: as for the read above; `c` is borrowed mutably, alone, and
@@ -847,26 +848,19 @@ mod tests {
                 .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits())
     }
 
-    /// f32 (the widest panels) at the sizes of a small and a large batch of an MLP,
-    /// every layout: `a` read in place or packed, `b` read in place or packed, partial
-    /// row blocks and panels.
-    #[test]
-    fn f32_products_are_one_chain_per_element() {
-        for (m, k, n) in [
-            (16, 50, 70),
-            (33, 20, 64),
-            (70, 40, 40),
-            (128, 9, 10),
-            (7, 300, 33),
-        ] {
+    /// Every layout of each shape (`a` and `b` row- or column-major, so read in place or
+    /// packed, with partial row blocks and panels): written with a bias, and added to,
+    /// each element is the one chain of [`chain`], to the bit.
+    fn assert_one_chain_per_element<T: Float>(shapes: &[(usize, usize, usize)]) {
+        for &(m, k, n) in shapes {
             for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
-                let a = filled_as::<f32>(m, k, 0.1, a_t);
-                let b = filled_as::<f32>(k, n, 0.2, b_t);
-                let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.25 - 1.0).collect();
-                let mut c = Array2::from_elem((m, n), f32::NAN);
+                let a = filled_as::<T>(m, k, 0.1, a_t);
+                let b = filled_as::<T>(k, n, 0.2, b_t);
+                let bias: Vec<T> = (0..n).map(|j| T::of(j as f64 * 0.25 - 1.0)).collect();
+                let mut c = Array2::from_elem((m, n), T::nan());
                 gemm(
                     false,
-                    1.0,
+                    T::one(),
                     &a.view(),
                     &b.view(),
                     &mut c.view_mut(),
@@ -874,11 +868,11 @@ mod tests {
                 );
                 let want = chain(&a, &b, &Array2::zeros((m, n)), Some(&bias));
                 assert!(same_bits(&c.view(), &want), "{m}x{k}x{n} {a_t} {b_t}");
-                let before = filled_as::<f32>(m, n, 0.3, false);
+                let before = filled_as::<T>(m, n, 0.3, false);
                 let mut c = before.clone();
                 gemm(
                     false,
-                    1.0,
+                    T::one(),
                     &a.view(),
                     &b.view(),
                     &mut c.view_mut(),
@@ -888,6 +882,18 @@ mod tests {
                 assert!(same_bits(&c.view(), &want), "{m}x{k}x{n} += {a_t} {b_t}");
             }
         }
+    }
+
+    /// f32 (the widest panels) at the sizes of a small and a large batch of an MLP.
+    #[test]
+    fn f32_products_are_one_chain_per_element() {
+        assert_one_chain_per_element::<f32>(&[
+            (16, 50, 70),
+            (33, 20, 64),
+            (70, 40, 40),
+            (128, 9, 10),
+            (7, 300, 33),
+        ]);
     }
 
     /// A result whose rows are contiguous but apart (a column slice of a wider matrix)
@@ -945,7 +951,7 @@ mod tests {
 
     #[test]
     fn packed_products_are_one_chain_per_element_for_every_shape_and_layout() {
-        for (m, k, n) in [
+        assert_one_chain_per_element::<f64>(&[
             (1, 1, 2),
             (5, 3, 7),
             (32, 64, 64),
@@ -954,42 +960,7 @@ mod tests {
             (4, 2, 33),
             (70, 40, 40),
             (40, 1, 20),
-        ] {
-            for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
-                let (a, b) = (filled(m, k, 0.1, a_t), filled(k, n, 0.2, b_t));
-                let bias: Vec<f64> = (0..n).map(|j| j as f64 * 0.25 - 1.0).collect();
-                let zeros = Array2::zeros((m, n));
-                let mut c = Array2::from_elem((m, n), f64::NAN);
-                gemm(
-                    false,
-                    1.0,
-                    &a.view(),
-                    &b.view(),
-                    &mut c.view_mut(),
-                    Store::Overwrite(Some(&bias)),
-                );
-                let want = chain(&a, &b, &zeros, Some(&bias));
-                assert!(
-                    c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
-                    "{m}x{k}x{n} {a_t} {b_t}"
-                );
-                let before = filled(m, n, 0.3, false);
-                let mut c = before.clone();
-                gemm(
-                    false,
-                    1.0,
-                    &a.view(),
-                    &b.view(),
-                    &mut c.view_mut(),
-                    Store::Accumulate,
-                );
-                let want = chain(&a, &b, &before, None);
-                assert!(
-                    c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
-                    "{m}x{k}x{n} +="
-                );
-            }
-        }
+        ]);
     }
 
     /// `a` with neither axis contiguous (every other row and column, reversed) is read

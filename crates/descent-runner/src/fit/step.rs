@@ -199,7 +199,7 @@ impl<T: Float> Stepper<T> {
 /// with eight, each waited for the one before and the norm of W2's gradients took a
 /// third as long as Adam's step; the order is fixed, so the result is the same on
 /// every run and every vector width).
-pub(crate) fn squared_norm<T: Float>(a: &ndarray::ArrayViewD<'_, T>) -> f64 {
+fn squared_norm<T: Float>(a: &ndarray::ArrayViewD<'_, T>) -> f64 {
     let Some(slice) = a.as_slice_memory_order() else {
         return a.iter().map(|v| v.as_f64() * v.as_f64()).sum();
     };
