@@ -40,6 +40,17 @@ impl<T: Float> Slot<T> {
             Slot::Empty => unreachable!("a node's value is read while it is being computed"),
         }
     }
+
+    /// The value's elements in standard order, when contiguous: no view is built (a
+    /// dynamic-shape view copies its shape and strides, which on the per-step path of
+    /// a small model costs more than the arithmetic).
+    pub(crate) fn as_slice(&self) -> Option<&[T]> {
+        match self {
+            Slot::Owned(array) => array.as_slice(),
+            Slot::Shared(array) => array.as_slice(),
+            Slot::Empty => unreachable!("a node's value is read while it is being computed"),
+        }
+    }
 }
 
 /// Gradient buffers, one per node, kept across [`Graph::clear`] so they are reused.
@@ -66,6 +77,33 @@ impl<T: Float> Grads<T> {
         if !requires_grad[i] {
             return;
         }
+        let assign = self.claim(i, shape);
+        write(self.buffers[i].view_mut(), assign);
+    }
+
+    /// [`Grads::update`] with the destination as a slice in standard order (gradient
+    /// buffers always are), without building a view.
+    pub(crate) fn update_slice(
+        &mut self,
+        requires_grad: &[bool],
+        i: usize,
+        shape: &[usize],
+        write: impl FnOnce(&mut [T], bool),
+    ) {
+        if !requires_grad[i] {
+            return;
+        }
+        let assign = self.claim(i, shape);
+        let slice = self.buffers[i]
+            .as_slice_mut()
+            .expect("gradient buffers are contiguous");
+        write(slice, assign);
+    }
+
+    /// Readies node `i`'s buffer for a contribution of `shape`; returns whether it
+    /// held stale data (to be overwritten rather than added to).
+    #[inline]
+    fn claim(&mut self, i: usize, shape: &[usize]) -> bool {
         let assign = !self.set[i];
         if assign {
             if !same_shape(self.buffers[i].shape(), shape) {
@@ -74,7 +112,7 @@ impl<T: Float> Grads<T> {
             }
             self.set[i] = true;
         }
-        write(self.buffers[i].view_mut(), assign);
+        assign
     }
 
     /// Whether node `i` can take an upstream gradient of `shape` itself rather than a
@@ -349,6 +387,9 @@ impl<T: Float> Graph<T> {
     /// # Panics
     /// If the node holds more than one element.
     pub fn scalar(&self, var: Var) -> T {
+        if let Some(&[value]) = self.values[var.index()].as_slice() {
+            return value;
+        }
         let value = self.value(var);
         assert_eq!(
             value.len(),
@@ -371,6 +412,30 @@ impl<T: Float> Graph<T> {
         (i < self.ops.len() && self.grads.set[i]).then(|| self.grads.buffers[i].view())
     }
 
+    /// [`Graph::grad`] as a slice in standard (row-major) order, without building a
+    /// view: the cheap way to read a small gradient at every step.
+    ///
+    /// ```
+    /// use descent_autodiff::Graph;
+    /// use ndarray::array;
+    ///
+    /// let mut graph = Graph::<f64>::new();
+    /// let w = graph.param_owned(array![[1.0, 2.0], [3.0, 4.0]].into_dyn());
+    /// let loss = graph.sum(w);
+    /// assert_eq!(graph.grad_slice(w), None); // no backward pass yet
+    /// graph.backward(loss);
+    /// assert_eq!(graph.grad_slice(w), Some(&[1.0, 1.0, 1.0, 1.0][..]));
+    /// ```
+    pub fn grad_slice(&self, var: Var) -> Option<&[T]> {
+        let i = var.index();
+        if i < self.ops.len() && self.grads.set[i] {
+            let buffer = &self.grads.buffers[i];
+            Some(buffer.as_slice().expect("gradient buffers are contiguous"))
+        } else {
+            None
+        }
+    }
+
     /// Computes d`root`/d(leaf) for every leaf that asks for gradients, seeding the
     /// root with ones (for a scalar root, the usual gradient). Leaf gradients
     /// accumulate across calls; see the type's docs.
@@ -386,7 +451,7 @@ impl<T: Float> Graph<T> {
         if !self.requires_grad[root] {
             return;
         }
-        let shape = ShapeBuf::new(self.values[root].view().shape());
+        let shape = ShapeBuf::new(self.shape(Var(root as u32)));
         self.grads
             .update(&self.requires_grad, root, &shape, |mut g, assign| {
                 let g = g.as_slice_mut().expect("gradient buffers are contiguous");
@@ -416,6 +481,15 @@ impl<T: Float> Graph<T> {
     pub(crate) fn output_buffer(&mut self, shape: &[usize]) -> ArrayD<T> {
         let i = self.ops.len();
         if i < self.values.len() {
+            // The usual warm step: the buffer already has this shape. Checked in
+            // place, so that the (large) array value moves once.
+            if let Slot::Owned(buffer) = &self.values[i]
+                && same_shape(buffer.shape(), shape)
+                && buffer.is_standard_layout()
+                && let Slot::Owned(buffer) = std::mem::replace(&mut self.values[i], Slot::Empty)
+            {
+                return buffer;
+            }
             let previous = std::mem::replace(&mut self.values[i], Slot::Empty);
             if let Slot::Owned(buffer) = previous {
                 return reshape_buffer(buffer, shape);

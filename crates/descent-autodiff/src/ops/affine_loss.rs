@@ -11,6 +11,7 @@
 use rayon::prelude::*;
 
 use super::Op;
+use super::elementwise::add_scaled;
 use super::matvec::{PARALLEL_LEN, ROWS_PER_TASK, dot, with_partials};
 use crate::graph::{Graph, Slot, same_shape};
 use crate::{Float, Var};
@@ -63,9 +64,9 @@ impl<T: Float> Graph<T> {
             && same_shape(self.shape(w), &[width, 1])
             && same_shape(self.shape(b), &[1])
             && same_shape(self.shape(y), &[rows, 1])
-            && self.value(x).as_slice().is_some()
-            && self.value(y).as_slice().is_some()
-            && self.value(w).as_slice().is_some();
+            && self.values[x.index()].as_slice().is_some()
+            && self.values[y.index()].as_slice().is_some()
+            && self.values[w.index()].as_slice().is_some();
         if !fits {
             return None;
         }
@@ -82,12 +83,12 @@ impl<T: Float> Graph<T> {
         let mut out = self.output_buffer(&[]);
 
         let parallel = self.parallel && rows * width >= PARALLEL_LEN;
-        let (xv, yv, wv, bv) = (self.value(x), self.value(y), self.value(w), self.value(b));
+        let slice = |var: Var| self.values[var.index()].as_slice();
         let rows_of = Rows {
-            x: xv.as_slice().expect("checked contiguous"),
-            y: yv.as_slice().expect("checked contiguous"),
-            w: wv.as_slice().expect("checked contiguous"),
-            bias: *bv.iter().next().expect("one bias"),
+            x: slice(x).expect("checked contiguous"),
+            y: slice(y).expect("checked contiguous"),
+            w: slice(w).expect("checked contiguous"),
+            bias: self.scalar(b),
             divisor: mean_over.map(T::of_usize),
             f: &f,
         };
@@ -122,6 +123,31 @@ impl<T: Float> Graph<T> {
             },
             out,
         ))
+    }
+}
+
+/// The backward pass of [`Op::AffineLoss`]: the gradients with respect to `w` and `b`
+/// were computed with the value (in slots `dw` and `db`); each scales by the one
+/// upstream value, as a fused operation's local derivative does
+/// ([`backward_fused`](super::elementwise::backward_fused)), here through slices: the
+/// step of a small model is mostly such bookkeeping.
+pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, [w, b, dw, db]: [u32; 4], upstream: &[T]) {
+    let &[g] = upstream else {
+        unreachable!("an affine loss is a scalar");
+    };
+    let Graph {
+        values,
+        grads,
+        requires_grad,
+        ..
+    } = graph;
+    for (input, local) in [(w, dw), (b, db)] {
+        let local = &values[local as usize];
+        let Slot::Owned(array) = local else {
+            unreachable!("the gradients of an affine loss are owned buffers");
+        };
+        let ls = array.as_slice().expect("fresh buffers are contiguous");
+        add_scaled(grads, requires_grad, input as usize, array.shape(), ls, g);
     }
 }
 

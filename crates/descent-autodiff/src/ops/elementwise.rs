@@ -7,7 +7,7 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 
 use super::Op;
 use crate::Float;
-use crate::graph::{Graph, PARALLEL_THRESHOLD, ShapeBuf, Slot, same_shape};
+use crate::graph::{Grads, Graph, PARALLEL_THRESHOLD, ShapeBuf, Slot, same_shape};
 
 /// Runs a `Zip` serially or on rayon's pool; both give identical results because
 /// every element is computed independently by the same closure.
@@ -909,6 +909,26 @@ pub(crate) fn backward_where<T: Float>(
     }
 }
 
+/// `grad[input] += g · local` for a local derivative `local` (in standard order, of
+/// `shape`) and one upstream value `g`: the backward pass of a fused operation whose
+/// output is a scalar.
+pub(crate) fn add_scaled<T: Float>(
+    grads: &mut Grads<T>,
+    requires_grad: &[bool],
+    input: usize,
+    shape: &[usize],
+    local: &[T],
+    g: T,
+) {
+    grads.update_slice(requires_grad, input, shape, |ds, assign| {
+        if assign {
+            crate::wide::wide(move || crate::wide::map1(ds, local, |l| g * l));
+        } else {
+            crate::wide::wide(move || crate::wide::update2(ds, local, local, |d, l, _| d + g * l));
+        }
+    });
+}
+
 pub(crate) fn backward_fused<T: Float>(
     graph: &mut Graph<T>,
     input: u32,
@@ -925,21 +945,7 @@ pub(crate) fn backward_fused<T: Float>(
     // A scalar output (a reduced loss): every element scales by the one upstream value.
     if let (1, Some(ls)) = (upstream.len(), local.as_slice()) {
         let g = upstream.iter().next().copied().unwrap_or_else(T::zero);
-        grads.update(
-            requires_grad,
-            input as usize,
-            local.shape(),
-            |mut dst, assign| {
-                let ds = dst.as_slice_mut().expect("gradient buffers are contiguous");
-                if assign {
-                    crate::wide::wide(move || crate::wide::map1(ds, ls, |l| g * l));
-                } else {
-                    crate::wide::wide(move || {
-                        crate::wide::update2(ds, ls, ls, |d, l, _| d + g * l)
-                    });
-                }
-            },
-        );
+        add_scaled(grads, requires_grad, input as usize, local.shape(), ls, g);
         return;
     }
     let mut padded = ShapeBuf::new(&[1; 8][..local.ndim()]);

@@ -174,11 +174,11 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: &mut 
         }
         Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream.view()),
         Op::Affine { x, w, b } => linalg::backward_affine(graph, x, w, b, upstream.view()),
-        // The gradients were computed with the value: each scales by the upstream
-        // scalar, as a fused operation's local derivative does.
         Op::AffineLoss { w, b, dw, db } => {
-            elementwise::backward_fused(graph, w, dw, upstream.view());
-            elementwise::backward_fused(graph, b, db, upstream.view());
+            let upstream = upstream
+                .as_slice()
+                .expect("gradient buffers are contiguous");
+            affine_loss::backward(graph, [w, b, dw, db], upstream);
         }
         Op::Permute { .. }
         | Op::Reshape(_)

@@ -171,7 +171,11 @@ impl<T: Float> Stepper<T> {
         let value = self.graph.scalar(node).as_f64();
         self.graph.backward(node);
         self.graph.release_shared();
-        if let Some(index) = self.vars.iter().position(|&v| self.graph.grad(v).is_none()) {
+        if let Some(index) = self
+            .vars
+            .iter()
+            .position(|&v| self.graph.grad_slice(v).is_none())
+        {
             self.graph.clear();
             return Err(FitError::UnusedParameter {
                 name: model.params().names()[index].clone(),
@@ -189,7 +193,7 @@ impl<T: Float> Stepper<T> {
     /// [`Stepper::loss_and_grads`]) into `out`, in order.
     pub(crate) fn squared_norms(&self, out: &mut [f64]) {
         for (&var, norm) in self.vars.iter().zip(out) {
-            *norm = self.graph.grad(var).map_or(0.0, |g| squared_norm(&g));
+            *norm = self.graph.grad_slice(var).map_or(0.0, squared_norm);
         }
     }
 }
@@ -199,10 +203,7 @@ impl<T: Float> Stepper<T> {
 /// with eight, each waited for the one before and the norm of W2's gradients took a
 /// third as long as Adam's step; the order is fixed, so the result is the same on
 /// every run and every vector width).
-fn squared_norm<T: Float>(a: &ndarray::ArrayViewD<'_, T>) -> f64 {
-    let Some(slice) = a.as_slice_memory_order() else {
-        return a.iter().map(|v| v.as_f64() * v.as_f64()).sum();
-    };
+fn squared_norm<T: Float>(slice: &[T]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
         /// # Safety
