@@ -4,6 +4,7 @@
 use descent_autodiff::Float;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
+use super::division::FixedDivisor;
 use super::fused::{fused2, fused3};
 use serde::{Deserialize, Serialize};
 
@@ -165,7 +166,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let lr = learning_rate.as_f64();
         let [b1, b2] = c.betas;
         let step_size = lr / (1.0 - b1.powf(t));
-        let bc2_sqrt = T::of((1.0 - b2.powf(t)).sqrt());
+        let bc2_sqrt = FixedDivisor::new(T::of((1.0 - b2.powf(t)).sqrt()));
         let neg_step = T::of(-step_size);
         let (one_minus_b1, beta2, one_minus_b2) = (T::of(1.0 - b1), T::of(b2), T::of(1.0 - b2));
         let eps = T::of(c.eps);
@@ -191,7 +192,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                     let g = prep(p, g);
                     *m = lerp(*m, g, one_minus_b1);
                     *v = *v * beta2 + one_minus_b2 * g * g;
-                    let denom = v.sqrt() / bc2_sqrt + eps;
+                    let denom = bc2_sqrt.divide(v.sqrt()) + eps;
                     *p += neg_step * *m / denom;
                 }),
                 [m, v, vmax] => fused3(p, g, m, v, vmax, |p, g, m, v, vmax| {
@@ -199,7 +200,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                     *m = lerp(*m, g, one_minus_b1);
                     *v = *v * beta2 + one_minus_b2 * g * g;
                     *vmax = vmax.max(*v);
-                    let denom = vmax.sqrt() / bc2_sqrt + eps;
+                    let denom = bc2_sqrt.divide(vmax.sqrt()) + eps;
                     *p += neg_step * *m / denom;
                 }),
                 _ => unreachable!("the buffers are created from the same configuration"),

@@ -6,6 +6,7 @@ pub(crate) mod adam;
 pub(crate) mod adamax;
 pub(crate) mod adamw;
 pub(crate) mod backtracking;
+mod division;
 mod flat;
 mod fused;
 pub(crate) mod lbfgs;
