@@ -186,16 +186,21 @@ fn packed_gemm<T: Float>(
     });
 }
 
-/// Calls [`packed_body`] with `$rows` rows a block and panels `$wide` `f32` wide (half
-/// as many `f64`, the same bytes), or half that when `b` is narrow enough that the
-/// wide panel would be mostly padding.
+/// Calls [`packed_body`] with `$rows` rows a block (`$wide_rows` for wide `f32`
+/// panels) and panels `$wide` `f32` wide (half as many `f64`, the same bytes), or half
+/// that when `b` is narrow enough that the wide panel would be mostly padding.
 macro_rules! by_width {
-    ($wide:literal, $rows:literal, $fused:expr, $space:ident, $alpha:ident, $a:ident, $b:ident, $c:ident, $store:ident) => {{
+    ($wide:literal, $rows:literal, $fused:expr, $space:ident, $alpha:ident, $a:ident, $b:ident, $c:ident, $store:ident) => {
+        by_width!(
+            $wide, $rows, $rows, $fused, $space, $alpha, $a, $b, $c, $store
+        )
+    };
+    ($wide:literal, $rows:literal, $wide_rows:literal, $fused:expr, $space:ident, $alpha:ident, $a:ident, $b:ident, $c:ident, $store:ident) => {{
         let four = std::mem::size_of::<T>() == 4;
         let narrow = $b.ncols() <= if four { $wide / 2 } else { $wide / 4 };
         match (four, narrow) {
             (true, false) => {
-                packed_body::<T, $rows, $wide, { $fused }>($space, $alpha, $a, $b, $c, $store)
+                packed_body::<T, $wide_rows, $wide, { $fused }>($space, $alpha, $a, $b, $c, $store)
             }
             (true, true) | (false, false) => packed_body::<T, $rows, { $wide / 2 }, { $fused }>(
                 $space, $alpha, $a, $b, $c, $store,
@@ -208,9 +213,12 @@ macro_rules! by_width {
 }
 use by_width;
 
-/// Blocks of six rows and panels of two vectors: twelve of the 32 vector registers
-/// hold sums. (Six measured faster than four on Zen 5, by a sixth to a quarter; with
-/// eight or seven the compiler no longer keeps the sums in registers.)
+/// Panels of two vectors; blocks of six rows (twelve of the 32 vector registers hold
+/// sums), eight for `f32` panels of 32, whose blocks [`block_f32`] computes with
+/// intrinsics. (In the generic kernel six measured faster than four on Zen 5, by a
+/// sixth to a quarter, and with eight or seven the compiler no longer kept the sums in
+/// registers. Eight fill a batch of 16 and a task of 64 rows exactly, with no partial
+/// block.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn packed_avx512<T: Float>(
@@ -221,7 +229,7 @@ fn packed_avx512<T: Float>(
     c: &mut ArrayViewMut2<'_, T>,
     store: Store<'_, T>,
 ) {
-    by_width!(32, 6, true, space, alpha, a, b, c, store)
+    by_width!(32, 6, 8, true, space, alpha, a, b, c, store)
 }
 
 /// Blocks of four rows and panels of two vectors: eight of the 16 vector registers
@@ -346,20 +354,15 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
             };
             let fresh = start == 0 && matches!(store, Store::Overwrite(_));
             #[cfg(target_arch = "x86_64")]
-            if FUSED
-                && MR == 6
-                && NR == 32
-                && rows == MR
-                && width == NR
-                && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
-            {
+            if FUSED && NR == 32 && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
                 // SAFETY: `T` is `f32` (checked just above), so every pointer cast
-                // below is to the same type; the reads are those of `kernel` (see
-                // below) and the writes cover rows i0..i0 + 6 <= m and columns
-                // j0..j0 + 32 <= n of `c`, borrowed mutably, alone. Only the
-                // AVX-512 copy of this function has FUSED, MR 6 and NR 32.
+                // below is to the same type. The reads are those of `kernel` (below):
+                // a partial row block and a partial panel are packed with zero padding
+                // to MR rows and NR columns. The writes cover rows i0..i0 + rows <= m
+                // and columns j0..j0 + width <= n of `c`, borrowed mutably, alone.
+                // Only the AVX-512 copy of this function has FUSED and NR 32.
                 unsafe {
-                    full_block_f32(
+                    block_f32::<MR>(
                         RowBlock {
                             first: a_block.first.cast(),
                             step: a_block.step,
@@ -368,8 +371,12 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
                         b_panel.cast(),
                         ldb,
                         depth,
-                        cs.offset(i0 as isize * ldc + j0 as isize).cast(),
-                        ldc,
+                        Target {
+                            c: cs.offset(i0 as isize * ldc + j0 as isize).cast(),
+                            ldc,
+                            rows,
+                            width,
+                        },
                         Epilogue {
                             fresh,
                             last,
@@ -516,8 +523,8 @@ unsafe fn kernel<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
     *acc = sums;
 }
 
-/// What [`full_block_f32`] does around the sums: start from zero (`fresh`) or from
-/// `c`; at the `last` depth pass add the `bias` (32 values) and store subnormal
+/// What [`block_f32`] does around the sums: start from zero (`fresh`) or from `c`; at
+/// the `last` depth pass add the `bias` (one value per column) and store subnormal
 /// results as zero.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
@@ -527,45 +534,66 @@ struct Epilogue {
     bias: Option<*const f32>,
 }
 
-/// [`kernel`] and the epilogue of [`packed_body`] for one full block of 6 rows and 32
-/// `f32` columns, written with AVX-512 intrinsics so that the twelve vectors of sums
-/// stay in registers from the first multiply–add to the store into `c`. In the generic
-/// code they went through an array on the stack on the way in and out, and the
-/// epilogue's loop over it ran element by element: for the depth-16 products of W2b's
-/// weight gradient that was a third of the product's time. The arithmetic is the
-/// generic kernel's: the same multiply–add chain per element, the bias added last, the
-/// same flush of subnormal results (`|v| < f32::MIN_POSITIVE`, NaN kept).
+/// Where [`block_f32`] writes: `rows` rows `ldc` apart of `width` values from `c`.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Target {
+    c: *mut f32,
+    ldc: isize,
+    rows: usize,
+    width: usize,
+}
+
+/// [`kernel`] and the epilogue of [`packed_body`] for one block of up to `MR` rows and
+/// 32 `f32` columns, written with AVX-512 intrinsics so that the vectors of sums stay
+/// in registers from the first multiply–add to the store into `c` (a partial panel
+/// through masked loads and stores; a partial row block computes its zero padding and
+/// stores only its rows). In the generic code the sums went through an array on the
+/// stack on the way in and out, the epilogue ran element by element, and the compiler
+/// spilled the sums of blocks of more than six rows: for the depth-16 products of
+/// W2b's weight gradient that was a third of the product's time. The arithmetic is
+/// the generic kernel's: the same multiply–add chain per element, the bias added last,
+/// the same flush of subnormal results (`|v| < f32::MIN_POSITIVE`, NaN kept).
 ///
 /// # Safety
 /// The processor must support AVX-512F and FMA; `a` and `b` must be readable as for
-/// [`kernel`] with `MR = 6`, `NR = 32`; `c` must point to 6 rows `ldc` apart of 32
-/// writable `f32`, and `bias` to 32 readable ones.
+/// [`kernel`] with this `MR` and `NR = 32`; the target's rows must hold `width <= 32`
+/// writable `f32`, and `bias` that many readable ones.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 #[inline]
-unsafe fn full_block_f32(
+unsafe fn block_f32<const MR: usize>(
     a: RowBlock<f32>,
     b: *const f32,
     ldb: isize,
     depth: usize,
-    c: *mut f32,
-    ldc: isize,
+    target: Target,
     epilogue: Epilogue,
 ) {
     use std::arch::x86_64::{
         _CMP_NLT_UQ, _mm512_abs_ps, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fmadd_ps,
-        _mm512_loadu_ps, _mm512_maskz_mov_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+        _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_maskz_mov_ps,
+        _mm512_set1_ps, _mm512_setzero_ps,
     };
-    // SAFETY (of every pointer operation below): in bounds, as the caller guarantees.
+    // Lanes of the two vectors of a row that lie inside the panel's width.
+    let lanes = |half: usize| {
+        let n = target.width.saturating_sub(16 * half).min(16);
+        ((1u32 << n) - 1) as u16
+    };
+    let masks = [lanes(0), lanes(1)];
+    // SAFETY (of every pointer operation below): in bounds, as the caller guarantees;
+    // masked-off lanes are neither read nor written.
     unsafe {
-        let row = |r: usize| c.offset(r as isize * ldc);
-        let mut sums = [[_mm512_setzero_ps(); 2]; 6];
+        let row = |r: usize| target.c.offset(r as isize * target.ldc);
+        let mut sums = [[_mm512_setzero_ps(); 2]; MR];
         if !epilogue.fresh {
-            for (r, pair) in sums.iter_mut().enumerate() {
-                *pair = [_mm512_loadu_ps(row(r)), _mm512_loadu_ps(row(r).add(16))];
+            for (r, pair) in sums.iter_mut().enumerate().take(target.rows) {
+                for (half, sum) in pair.iter_mut().enumerate() {
+                    *sum = _mm512_maskz_loadu_ps(masks[half], row(r).add(16 * half));
+                }
             }
         }
-        let rows: [*const f32; 6] =
+        let rows: [*const f32; MR] =
             std::array::from_fn(|r| a.first.offset(r as isize * a.row_step));
         for p in 0..depth as isize {
             let bp = b.offset(p * ldb);
@@ -577,11 +605,14 @@ unsafe fn full_block_f32(
                 pair[1] = _mm512_fmadd_ps(ar, b1, pair[1]);
             }
         }
-        let bias = epilogue
-            .bias
-            .map(|bias| [_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))]);
+        let bias = epilogue.bias.map(|bias| {
+            [
+                _mm512_maskz_loadu_ps(masks[0], bias),
+                _mm512_maskz_loadu_ps(masks[1], bias.add(16)),
+            ]
+        });
         let smallest = _mm512_set1_ps(f32::MIN_POSITIVE);
-        for (r, pair) in sums.iter().enumerate() {
+        for (r, pair) in sums.iter().enumerate().take(target.rows) {
             for (half, &sum) in pair.iter().enumerate() {
                 let mut v = sum;
                 if let Some(bias) = bias {
@@ -591,7 +622,7 @@ unsafe fn full_block_f32(
                     let normal = _mm512_cmp_ps_mask::<_CMP_NLT_UQ>(_mm512_abs_ps(v), smallest);
                     v = _mm512_maskz_mov_ps(normal, v);
                 }
-                _mm512_storeu_ps(row(r).add(16 * half), v);
+                _mm512_mask_storeu_ps(row(r).add(16 * half), masks[half], v);
             }
         }
     }
