@@ -1,8 +1,9 @@
 //! Matrix products: 2-D, batched 3-D (with a 2-D side broadcast over the batch) and
 //! matrix–vector, and the affine map `x W + b` of a fully connected layer as one
 //! operation. Products run on a packed, register-blocked kernel of our own (written
-//! once, compiled for AVX-512 and AVX2 and chosen at run time), split over threads by
-//! rows when large; they write their result instead of zeroing and adding to it.
+//! once, compiled for AVX-512 and AVX2 and chosen at run time; for `f32` on AVX-512 its
+//! blocks are written with intrinsics, [`block_f32`]), split over threads by rows when
+//! large; they write their result instead of zeroing and adding to it.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -1042,10 +1043,11 @@ mod tests {
         ]);
     }
 
-    /// Full f32 blocks (6 × 32, the AVX-512 register kernel) store subnormal results as
-    /// zero and keep NaN, as the generic epilogue does.
+    /// f32 blocks of 32-wide panels (on AVX-512, [`block_f32`]; a full block of 8 rows
+    /// and a partial one of 4 here) store subnormal results as zero and keep NaN, as the
+    /// generic epilogue does.
     #[test]
-    fn f32_full_blocks_flush_subnormal_results_and_keep_nan() {
+    fn f32_blocks_flush_subnormal_results_and_keep_nan() {
         let mut a = Array2::from_elem((12, 4), 1e-20_f32);
         a[[7, 2]] = f32::NAN;
         let b = Array2::from_elem((4, 64), 1e-20_f32);

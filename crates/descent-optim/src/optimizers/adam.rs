@@ -165,46 +165,24 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let t = self.state.step as f64;
         let lr = learning_rate.as_f64();
         let [b1, b2] = c.betas;
-        let step_size = lr / (1.0 - b1.powf(t));
-        let bc2_sqrt = FixedDivisor::new(T::of((1.0 - b2.powf(t)).sqrt()));
-        let neg_step = T::of(-step_size);
-        let (one_minus_b1, beta2, one_minus_b2) = (T::of(1.0 - b1), T::of(b2), T::of(1.0 - b2));
-        let eps = T::of(c.eps);
-        let sign = if c.maximize { -T::one() } else { T::one() };
         let decay = c.weight_decay != 0.0;
-        let (l2, wd) = if c.decoupled_weight_decay {
-            (T::zero(), T::of(1.0 - lr * c.weight_decay))
-        } else {
-            (T::of(c.weight_decay), T::one())
+        let rule = Rule {
+            neg_step: T::of(-lr / (1.0 - b1.powf(t))),
+            one_minus_b1: T::of(1.0 - b1),
+            beta2: T::of(b2),
+            one_minus_b2: T::of(1.0 - b2),
+            eps: T::of(c.eps),
+            sign: if c.maximize { -T::one() } else { T::one() },
+            decoupled: decay && c.decoupled_weight_decay,
+            coupled: decay && !c.decoupled_weight_decay,
+            l2: T::of(c.weight_decay),
+            wd: T::of(1.0 - lr * c.weight_decay),
         };
-        let decoupled = decay && c.decoupled_weight_decay;
-        let coupled = decay && !c.decoupled_weight_decay;
-        let prep = move |p: &mut T, g: T| {
-            let g = sign * g;
-            if decoupled {
-                *p *= wd;
-            }
-            if coupled { g + l2 * *p } else { g }
-        };
-        for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            match self.state.params[i].as_mut_slice() {
-                [m, v] => fused2(p, g, m, v, |p, g, m, v| {
-                    let g = prep(p, g);
-                    *m = lerp(*m, g, one_minus_b1);
-                    *v = *v * beta2 + one_minus_b2 * g * g;
-                    let denom = bc2_sqrt.divide(v.sqrt()) + eps;
-                    *p += neg_step * *m / denom;
-                }),
-                [m, v, vmax] => fused3(p, g, m, v, vmax, |p, g, m, v, vmax| {
-                    let g = prep(p, g);
-                    *m = lerp(*m, g, one_minus_b1);
-                    *v = *v * beta2 + one_minus_b2 * g * g;
-                    *vmax = vmax.max(*v);
-                    let denom = bc2_sqrt.divide(vmax.sqrt()) + eps;
-                    *p += neg_step * *m / denom;
-                }),
-                _ => unreachable!("the buffers are created from the same configuration"),
-            }
+        let bc2_sqrt = T::of((1.0 - b2.powf(t)).sqrt());
+        let state = &mut self.state.params;
+        match FixedDivisor::new(bc2_sqrt) {
+            Some(by) => rule.apply(params, grads, state, move |x| by.divide(x)),
+            None => rule.apply(params, grads, state, move |x| x / bc2_sqrt),
         }
         Ok(())
     }
@@ -219,5 +197,64 @@ impl<T: Float> Optimizer<T> for Adam<T> {
 
     fn reset(&mut self) {
         self.state.clear(&[]);
+    }
+}
+
+/// The numbers of one Adam step.
+#[derive(Clone, Copy)]
+struct Rule<T> {
+    neg_step: T,
+    one_minus_b1: T,
+    beta2: T,
+    one_minus_b2: T,
+    eps: T,
+    sign: T,
+    decoupled: bool,
+    coupled: bool,
+    l2: T,
+    wd: T,
+}
+
+impl<T: Float> Rule<T> {
+    /// The gradient after the sign and coupled weight decay; decoupled decay shrinks
+    /// `p` itself.
+    #[inline(always)]
+    fn prep(self, p: &mut T, g: T) -> T {
+        let g = self.sign * g;
+        if self.decoupled {
+            *p *= self.wd;
+        }
+        if self.coupled { g + self.l2 * *p } else { g }
+    }
+
+    /// Updates every parameter and its moments, with `divide(x) = x / sqrt(1 − β₂ᵗ)`
+    /// (a closure, so that each way of dividing gets a loop of its own).
+    fn apply(
+        self,
+        params: &mut [ArrayViewMutD<'_, T>],
+        grads: &[ArrayViewD<'_, T>],
+        state: &mut [Vec<ndarray::ArrayD<T>>],
+        divide: impl Fn(T) -> T + Copy + Sync,
+    ) {
+        for ((p, g), buffers) in params.iter_mut().zip(grads).zip(state) {
+            match buffers.as_mut_slice() {
+                [m, v] => fused2(p, g, m, v, |p, g, m, v| {
+                    let g = self.prep(p, g);
+                    *m = lerp(*m, g, self.one_minus_b1);
+                    *v = *v * self.beta2 + self.one_minus_b2 * g * g;
+                    let denom = divide(v.sqrt()) + self.eps;
+                    *p += self.neg_step * *m / denom;
+                }),
+                [m, v, vmax] => fused3(p, g, m, v, vmax, |p, g, m, v, vmax| {
+                    let g = self.prep(p, g);
+                    *m = lerp(*m, g, self.one_minus_b1);
+                    *v = *v * self.beta2 + self.one_minus_b2 * g * g;
+                    *vmax = vmax.max(*v);
+                    let denom = divide(vmax.sqrt()) + self.eps;
+                    *p += self.neg_step * *m / denom;
+                }),
+                _ => unreachable!("the buffers are created from the same configuration"),
+            }
+        }
     }
 }

@@ -7,9 +7,11 @@ use std::any::TypeId;
 use descent_autodiff::Float;
 
 /// `x / divisor` for many `x`, correctly rounded (the very bits of `x / divisor`) by one
-/// multiplication and two fused multiply–adds where that is exact and fast: `f32` on
-/// processors with AVX-512 (whose loops the update rules run in, see `fused`).
-/// Elsewhere it divides. Exact for zero, infinities, NaN and every `|x|` in
+/// multiplication and two fused multiply–adds. [`FixedDivisor::new`] offers it only
+/// where that is exact and fast: `f32` on processors with AVX-512, whose loops the
+/// update rules run in (see `fused`); elsewhere the caller divides, in a loop of its
+/// own (a loop that may take either path is not vectorised where the processor lacks
+/// fused multiply–add). Exact for zero, infinities, NaN and every `|x|` in
 /// [2⁻¹⁰⁰, 2¹⁰⁰] (where no intermediate result leaves the normal range); Adam's
 /// `sqrt(v)` is zero or at least 2⁻⁷⁵ and below 2⁶⁴.
 ///
@@ -26,33 +28,27 @@ use descent_autodiff::Float;
 pub(crate) struct FixedDivisor<T> {
     divisor: T,
     reciprocal: T,
-    fused: bool,
 }
 
 impl<T: Float> FixedDivisor<T> {
-    /// Division by `divisor`, a finite positive normal number.
-    pub(crate) fn new(divisor: T) -> Self {
+    /// Division by `divisor` (a positive normal number) without the divider, where
+    /// that is exact and faster; `None` elsewhere.
+    pub(crate) fn new(divisor: T) -> Option<Self> {
         #[cfg(target_arch = "x86_64")]
-        let fused = TypeId::of::<T>() == TypeId::of::<f32>()
+        let fast = TypeId::of::<T>() == TypeId::of::<f32>()
             && std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("fma")
-            && divisor.is_normal()
-            && divisor > T::zero();
+            && std::arch::is_x86_feature_detected!("fma");
         #[cfg(not(target_arch = "x86_64"))]
-        let fused = false;
-        FixedDivisor {
+        let fast = false;
+        (fast && divisor.is_normal() && divisor > T::zero()).then(|| FixedDivisor {
             divisor,
             reciprocal: T::one() / divisor,
-            fused,
-        }
+        })
     }
 
     /// `x / divisor`, to the bit.
     #[inline(always)]
     pub(crate) fn divide(self, x: T) -> T {
-        if !self.fused {
-            return x / self.divisor;
-        }
         let quotient = x * self.reciprocal;
         let remainder = (-quotient).mul_add(self.divisor, x);
         let corrected = remainder.mul_add(self.reciprocal, quotient);
@@ -74,7 +70,9 @@ mod tests {
     fn fixed_divisions_have_the_bits_of_division() {
         for t in [1, 2, 3, 10, 100, 1000, 3750] {
             let divisor = (1.0f64 - 0.999f64.powi(t)).sqrt() as f32;
-            let by = FixedDivisor::new(divisor);
+            let Some(by) = FixedDivisor::new(divisor) else {
+                return; // not offered on this processor
+            };
             for significand in (0..1u32 << 23).step_by(61) {
                 for exponent in [0x3f80_0000u32, 0x1980_0000, 0x5f00_0000] {
                     let x = f32::from_bits(exponent | significand);
@@ -92,11 +90,12 @@ mod tests {
         }
     }
 
-    /// f64 divides (nothing was checked exhaustively there).
+    /// Not offered for f64 (nothing was checked exhaustively there) nor for divisors
+    /// outside the normal range.
     #[test]
-    fn f64_divides() {
-        let by = FixedDivisor::new(0.3_f64);
-        assert!(!by.fused);
-        assert_eq!(by.divide(1.0), 1.0 / 0.3);
+    fn only_f32_by_a_normal_divisor() {
+        assert!(FixedDivisor::new(0.3_f64).is_none());
+        assert!(FixedDivisor::new(0.0_f32).is_none());
+        assert!(FixedDivisor::new(f32::INFINITY).is_none());
     }
 }
