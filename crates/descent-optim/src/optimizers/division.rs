@@ -1,6 +1,6 @@
 //! Division by a number fixed for a whole step, with the bits of `/` but without the
-//! divider: Adam divides every entry by `sqrt(1 − β₂ᵗ)`, and on AVX-512 the divider's
-//! throughput, not memory, bounded that loop.
+//! divider: Adam divides every entry by `sqrt(1 − β₂ᵗ)`, and on AVX-512, with its
+//! arrays in cache, the divider's throughput bounded that loop.
 
 use std::any::TypeId;
 

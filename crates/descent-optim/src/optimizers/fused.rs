@@ -13,8 +13,9 @@ use descent_autodiff::Float;
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 /// Entries per parallel task: fixed, and large enough that a task outweighs the cost of
-/// handing it to another thread (Adam's update, bound by its square root and two
-/// divisions, takes about 0.2 ns an entry on AVX-512: some 6 µs a task).
+/// handing it to another thread (Adam's update, bound by its square root and division
+/// when in cache and by memory otherwise, takes about 0.2 ns an entry on AVX-512: some
+/// 6 µs a task).
 #[cfg(target_arch = "x86_64")]
 const CHUNK: usize = 1 << 15;
 
