@@ -158,10 +158,16 @@ pub(crate) fn empty<T: Float>() -> ArrayD<T> {
     ArrayD::from_shape_vec(IxDyn(&[0]), Vec::new()).expect("empty shape")
 }
 
+/// Whether `buffer` can be used as it is for an array of `shape`.
+#[inline]
+fn fits<T>(buffer: &ArrayD<T>, shape: &[usize]) -> bool {
+    same_shape(buffer.shape(), shape) && buffer.is_standard_layout()
+}
+
 /// Reuses `buffer`'s allocation for an array of `shape` (contents unspecified: zeros
 /// when the allocation grows, stale values otherwise; callers overwrite every element).
 pub(crate) fn reshape_buffer<T: Float>(buffer: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
-    if same_shape(buffer.shape(), shape) && buffer.is_standard_layout() {
+    if fits(&buffer, shape) {
         return buffer;
     }
     let len: usize = shape.iter().product();
@@ -484,8 +490,7 @@ impl<T: Float> Graph<T> {
             // The usual warm step: the buffer already has this shape. Checked in
             // place, so that the (large) array value moves once.
             if let Slot::Owned(buffer) = &self.values[i]
-                && same_shape(buffer.shape(), shape)
-                && buffer.is_standard_layout()
+                && fits(buffer, shape)
                 && let Slot::Owned(buffer) = std::mem::replace(&mut self.values[i], Slot::Empty)
             {
                 return buffer;

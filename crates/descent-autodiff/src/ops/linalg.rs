@@ -362,6 +362,7 @@ fn packed_body<T: Float, const MR: usize, const NR: usize, const FUSED: bool>(
                 // to MR rows and NR columns. The writes cover rows i0..i0 + rows <= m
                 // and columns j0..j0 + width <= n of `c`, borrowed mutably, alone.
                 // Only the AVX-512 copy of this function has FUSED and NR 32.
+                debug_assert!(std::arch::is_x86_feature_detected!("avx512f"));
                 unsafe {
                     block_f32::<MR>(
                         RowBlock {
