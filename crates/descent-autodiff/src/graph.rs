@@ -245,6 +245,9 @@ pub struct Graph<T: Float> {
     pub(crate) grads: Grads<T>,
     /// Side storage for index lists of some operations (gather, concat, max).
     pub(crate) indices: Vec<usize>,
+    /// Per-row working values of an operation, kept from step to step (see
+    /// [`Graph::affine_loss`]).
+    pub(crate) scratch: Vec<T>,
     pub(crate) parallel: bool,
 }
 
@@ -266,6 +269,7 @@ impl<T: Float> Graph<T> {
             values: Vec::new(),
             grads: Grads::default(),
             indices: Vec::new(),
+            scratch: Vec::new(),
             parallel: true,
         }
     }

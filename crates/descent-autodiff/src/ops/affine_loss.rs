@@ -70,17 +70,16 @@ impl<T: Float> Graph<T> {
         if !fits {
             return None;
         }
-        // Reserved slots keep the buffers from step to step: the gradient with respect
-        // to `w` and `b` (read by backward), the per-row losses and derivatives.
-        let mut dw = self.output_buffer(&[width, 1]);
-        let dw_var = self.push_slot(Op::Leaf, false, Slot::Empty);
-        let mut db = self.output_buffer(&[1]);
-        let db_var = self.push_slot(Op::Leaf, false, Slot::Empty);
-        let mut losses = self.output_buffer(&[rows]);
-        let losses_var = self.push_slot(Op::Leaf, false, Slot::Empty);
-        let mut derivatives = self.output_buffer(&[rows]);
-        let derivatives_var = self.push_slot(Op::Leaf, false, Slot::Empty);
+        // One reserved slot keeps the gradients with respect to `w` and `b` (read by
+        // backward) from step to step: `dw` then `db`, one buffer, so that a one-row
+        // step records two nodes, not five. The per-row losses and derivatives live in
+        // the graph's scratch buffers.
+        let mut locals = self.output_buffer(&[width + 1]);
+        let locals_var = self.push_slot(Op::Leaf, false, Slot::Empty);
         let mut out = self.output_buffer(&[]);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(2 * rows, T::zero());
+        let (losses, derivatives) = scratch.split_at_mut(rows);
 
         let parallel = self.parallel && rows * width >= PARALLEL_LEN;
         let slice = |var: Var| self.values[var.index()].as_slice();
@@ -92,34 +91,22 @@ impl<T: Float> Graph<T> {
             divisor: mean_over.map(T::of_usize),
             f: &f,
         };
-        let dw_s = dw.as_slice_mut().expect("fresh buffers are contiguous");
-        let losses_s = losses.as_slice_mut().expect("fresh buffers are contiguous");
-        let derivatives_s = derivatives
-            .as_slice_mut()
-            .expect("fresh buffers are contiguous");
-        rows_of.run(parallel, losses_s, derivatives_s, dw_s);
-        let total: f64 = losses_s.iter().fold(0.0, |t, &l| t + l.as_f64());
-        let total = mean_over.map_or(total, |count| total / count as f64);
-        let db_value = derivatives_s.iter().fold(T::zero(), |s, &d| s + d);
-        // Through slices: `fill` on a dynamic-shape array walks its shape first.
         let fresh = "fresh buffers are contiguous";
-        out.as_slice_mut().expect(fresh).fill(T::of(total));
-        db.as_slice_mut().expect(fresh).fill(db_value);
+        let (dw, db) = locals.as_slice_mut().expect(fresh).split_at_mut(width);
+        rows_of.run(parallel, losses, derivatives, dw);
+        let total: f64 = losses.iter().fold(0.0, |t, &l| t + l.as_f64());
+        let total = mean_over.map_or(total, |count| total / count as f64);
+        db[0] = derivatives.iter().fold(T::zero(), |s, &d| s + d);
+        // Through slices: `fill` on a dynamic-shape array walks its shape first.
+        out.as_slice_mut().expect(fresh)[0] = T::of(total);
 
-        for (index, buffer) in [
-            (dw_var, dw),
-            (db_var, db),
-            (losses_var, losses),
-            (derivatives_var, derivatives),
-        ] {
-            self.values[index.0 as usize] = Slot::Owned(buffer);
-        }
+        self.scratch = scratch;
+        self.values[locals_var.index()] = Slot::Owned(locals);
         Some(self.push(
             Op::AffineLoss {
                 w: w.0,
                 b: b.0,
-                dw: dw_var.0,
-                db: db_var.0,
+                locals: locals_var.0,
             },
             out,
         ))
@@ -127,11 +114,11 @@ impl<T: Float> Graph<T> {
 }
 
 /// The backward pass of [`Op::AffineLoss`]: the gradients with respect to `w` and `b`
-/// were computed with the value (in slots `dw` and `db`); each scales by the one
-/// upstream value, as a fused operation's local derivative does
+/// were computed with the value (`dw` then `db` in slot `locals`); each scales by the
+/// one upstream value, as a fused operation's local derivative does
 /// ([`backward_fused`](super::elementwise::backward_fused)), here through slices: the
 /// step of a small model is mostly such bookkeeping.
-pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, [w, b, dw, db]: [u32; 4], upstream: &[T]) {
+pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, [w, b, locals]: [u32; 3], upstream: &[T]) {
     let &[g] = upstream else {
         unreachable!("an affine loss is a scalar");
     };
@@ -141,14 +128,12 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, [w, b, dw, db]: [u32; 4],
         requires_grad,
         ..
     } = graph;
-    for (input, local) in [(w, dw), (b, db)] {
-        let local = &values[local as usize];
-        let Slot::Owned(array) = local else {
-            unreachable!("the gradients of an affine loss are owned buffers");
-        };
-        let ls = array.as_slice().expect("fresh buffers are contiguous");
-        add_scaled(grads, requires_grad, input as usize, array.shape(), ls, g);
-    }
+    let Some(locals) = values[locals as usize].as_slice() else {
+        unreachable!("the gradients of an affine loss are one owned buffer");
+    };
+    let (dw, db) = locals.split_at(locals.len() - 1);
+    add_scaled(grads, requires_grad, w as usize, &[dw.len(), 1], dw, g);
+    add_scaled(grads, requires_grad, b as usize, &[1], db, g);
 }
 
 /// One task's index, gradient sums, per-row losses and per-row derivatives.

@@ -113,12 +113,12 @@ pub(crate) enum Op<T> {
         local: u32,
     },
     /// An affine map and an elementwise loss summed over rows, whose gradients with
-    /// respect to `w` and `b` were computed with its value (in slots `dw`, `db`).
+    /// respect to `w` and `b` were computed with its value (`dw` then `db`, in slot
+    /// `locals`).
     AffineLoss {
         w: u32,
         b: u32,
-        dw: u32,
-        db: u32,
+        locals: u32,
     },
 }
 
@@ -174,11 +174,11 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: &mut 
         }
         Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream.view()),
         Op::Affine { x, w, b } => linalg::backward_affine(graph, x, w, b, upstream.view()),
-        Op::AffineLoss { w, b, dw, db } => {
+        Op::AffineLoss { w, b, locals } => {
             let upstream = upstream
                 .as_slice()
                 .expect("gradient buffers are contiguous");
-            affine_loss::backward(graph, [w, b, dw, db], upstream);
+            affine_loss::backward(graph, [w, b, locals], upstream);
         }
         Op::Permute { .. }
         | Op::Reshape(_)
