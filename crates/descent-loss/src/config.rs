@@ -1,7 +1,7 @@
 //! `LossConfig`: every loss as one serde type, so that an experiment file can name
 //! a loss and its hyperparameters.
 
-use descent_autodiff::{Float, Graph, Var};
+use descent_autodiff::{Float, Graph, Operand, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -181,11 +181,12 @@ impl LossConfig {
     pub fn apply_affine<'a, T: Float>(
         &self,
         graph: &mut Graph<T>,
-        affine: [Var; 3],
+        x: impl Into<Operand<'a, T>>,
+        [w, b]: [Var; 2],
         target: impl Into<Target<'a, T>>,
     ) -> Result<Option<Var>, LossError> {
         match self {
-            LossConfig::Mse(loss) => loss.apply_affine(graph, affine, target),
+            LossConfig::Mse(loss) => loss.apply_affine(graph, x, [w, b], target),
             _ => Ok(None),
         }
     }

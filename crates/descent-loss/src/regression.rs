@@ -1,7 +1,7 @@
 //! Regression losses on real-valued targets of the input's shape: mean squared error,
 //! L1, Huber and smooth L1.
 
-use descent_autodiff::{Float, Graph, Var};
+use descent_autodiff::{Float, Graph, Operand, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::reduction::{Reduce, elementwise};
@@ -85,29 +85,35 @@ impl Mse {
     /// over `x` ([`Graph::affine_loss`]), with the bits of
     /// `apply(graph, graph.affine(x, w, b), target)`. `None` where that operation does
     /// not apply (see there) or the reduction is [`Reduction::None`]; the caller then
-    /// composes the two.
+    /// composes the two. `x` and a target given as a view are read in place: no node
+    /// is recorded for them.
     ///
     /// # Errors
     /// [`LossError::TargetRequiresGrad`] for a target that asks for a gradient.
     pub fn apply_affine<'a, T: Float>(
         &self,
         graph: &mut Graph<T>,
-        [x, w, b]: [Var; 3],
+        x: impl Into<Operand<'a, T>>,
+        [w, b]: [Var; 2],
         target: impl Into<Target<'a, T>>,
     ) -> Result<Option<Var>, LossError> {
-        let rows = graph.shape(x).first().copied().unwrap_or(0);
+        let x = x.into();
+        let rows = match &x {
+            Operand::Node(var) => graph.shape(*var).first().copied(),
+            Operand::View(view) => view.shape().first().copied(),
+        };
         let mean_over = match self.reduction {
-            Reduction::Mean => Some(rows),
+            Reduction::Mean => Some(rows.unwrap_or(0)),
             Reduction::Sum => None,
             Reduction::None => return Ok(None),
         };
-        let y = match target.into() {
+        let y: Operand<'a, T> = match target.into() {
             Target::Var(var) if graph.requires_grad(var) => {
                 return Err(LossError::TargetRequiresGrad { loss: Self::NAME });
             }
-            Target::Var(var) => var,
-            Target::View(view) if view.shape() == [rows, 1] => graph.constant_view(view),
-            Target::View(_) | Target::Classes(_) => return Ok(None),
+            Target::Var(var) => var.into(),
+            Target::View(view) => view.into(),
+            Target::Classes(_) => return Ok(None),
         };
         let two = T::of(2.0);
         Ok(graph.affine_loss(x, w, b, y, mean_over, |p, t| {
@@ -357,6 +363,63 @@ mod tests {
         let sum = graph.sum(out);
         graph.backward(sum);
         (value, graph.grad(x).unwrap().iter().copied().collect())
+    }
+
+    #[test]
+    fn mse_of_an_affine_map_in_one_pass_has_the_composed_bits() {
+        let x = ndarray::Array2::from_shape_fn((5, 3), |(i, j)| (i as f64 - 2.0) * 0.3 + j as f64);
+        let y = ndarray::Array2::from_shape_fn((5, 1), |(i, _)| i as f64 * 0.7);
+        let w = arr2(&[[0.5], [-0.25], [0.125]]).into_dyn();
+        for reduction in [Reduction::Mean, Reduction::Sum] {
+            let loss = Mse::new(reduction);
+            let mut results = Vec::new();
+            for way in ["composed", "node", "borrowed"] {
+                let mut g = Graph::new();
+                let (wv, bv) = (
+                    g.param_owned(w.clone()),
+                    g.param_owned(arr1(&[0.1]).into_dyn()),
+                );
+                let out = match way {
+                    "composed" => {
+                        let xv = g.constant(x.clone().into_dyn());
+                        let p = g.affine(xv, wv, bv);
+                        loss.apply(&mut g, p, y.view().into_dyn()).unwrap()
+                    }
+                    "node" => {
+                        let xv = g.constant(x.clone().into_dyn());
+                        let yv = g.constant(y.clone().into_dyn());
+                        loss.apply_affine(&mut g, xv, [wv, bv], yv)
+                            .unwrap()
+                            .unwrap()
+                    }
+                    _ => {
+                        let (xd, yd) = (x.view().into_dyn(), y.view().into_dyn());
+                        loss.apply_affine(&mut g, xd, [wv, bv], yd)
+                            .unwrap()
+                            .unwrap()
+                    }
+                };
+                g.backward(out);
+                let grads = (
+                    g.grad(wv).unwrap().to_owned(),
+                    g.grad(bv).unwrap().to_owned(),
+                );
+                results.push((g.scalar(out).to_bits(), grads));
+            }
+            assert_eq!(results[0], results[1], "{reduction:?}: node");
+            assert_eq!(results[0], results[2], "{reduction:?}: borrowed");
+        }
+        let none = Mse::new(Reduction::None);
+        let mut g = Graph::new();
+        let (wv, bv) = (
+            g.param_owned(w.clone()),
+            g.param_owned(arr1(&[0.1]).into_dyn()),
+        );
+        let applied = none.apply_affine(&mut g, x.view().into_dyn(), [wv, bv], y.view().into_dyn());
+        assert!(
+            applied.unwrap().is_none(),
+            "no reduction: the caller composes"
+        );
     }
 
     #[test]

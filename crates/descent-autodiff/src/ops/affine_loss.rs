@@ -14,7 +14,7 @@ use super::Op;
 use super::elementwise::add_scaled;
 use super::matvec::{PARALLEL_LEN, ROWS_PER_TASK, dot, with_partials};
 use crate::graph::{Graph, Slot, same_shape};
-use crate::{Float, Var};
+use crate::{Float, Operand, Var};
 
 impl<T: Float> Graph<T> {
     /// `Σ_i f(x_i · w + b, y_i).0`, divided by `mean_over` when given: the sum (or mean)
@@ -23,6 +23,10 @@ impl<T: Float> Graph<T> {
     /// prediction. Equal, bit for bit, to `fused(affine(x, w, b), y, [], …)` with the
     /// loss summed in `f64` in row order and each derivative divided by `mean_over`,
     /// but reads `x` once.
+    ///
+    /// `x` and `y` are read, never differentiated: each is a node or an array borrowed
+    /// from the caller ([`Operand`]), which is read in place and records no node (the
+    /// cheap way to pass a batch).
     ///
     /// Returns `None`, recording nothing, where it does not apply: `x` needs a gradient,
     /// or the shapes are not `x: [N, D]` (contiguous), `w: [D, 1]`, `b: [1]`,
@@ -33,39 +37,39 @@ impl<T: Float> Graph<T> {
     /// use ndarray::array;
     ///
     /// let mut g = Graph::<f64>::new();
-    /// let x = g.constant(array![[1.0, 2.0], [3.0, 4.0]].into_dyn());
+    /// let x = array![[1.0, 2.0], [3.0, 4.0]].into_dyn(); // borrowed: no node
     /// let y = g.constant(array![[1.0], [2.0]].into_dyn());
     /// let w = g.param_owned(array![[0.5], [0.25]].into_dyn());
     /// let b = g.param_owned(array![0.1].into_dyn());
     /// // Squared error, mean over the two rows.
-    /// let loss = g
-    ///     .affine_loss(x, w, b, y, Some(2), |p, t| ((p - t) * (p - t), 2.0 * (p - t)))
-    ///     .unwrap();
+    /// let squared = |p: f64, t: f64| ((p - t) * (p - t), 2.0 * (p - t));
+    /// let loss = g.affine_loss(x.view(), w, b, y, Some(2), squared).unwrap();
     /// g.backward(loss);
     /// // Predictions 1.1 and 2.6: errors 0.1 and 0.6.
     /// assert!((g.scalar(loss) - (0.01 + 0.36) / 2.0).abs() < 1e-12);
     /// let db = g.grad(b).unwrap()[[0]];
     /// assert!((db - (0.2 + 1.2) / 2.0).abs() < 1e-12);
     /// ```
-    pub fn affine_loss(
+    pub fn affine_loss<'a>(
         &mut self,
-        x: Var,
+        x: impl Into<Operand<'a, T>>,
         w: Var,
         b: Var,
-        y: Var,
+        y: impl Into<Operand<'a, T>>,
         mean_over: Option<usize>,
         f: impl Fn(T, T) -> (T, T) + Sync,
     ) -> Option<Var> {
-        let (rows, width) = match *self.shape(x) {
+        let (x, y) = (x.into(), y.into());
+        let (rows, width) = match *x.shape(self) {
             [rows, width] if rows > 0 => (rows, width),
             _ => return None,
         };
-        let fits = !self.requires_grad[x.0 as usize]
+        let fits = !x.requires_grad(self)
             && same_shape(self.shape(w), &[width, 1])
             && same_shape(self.shape(b), &[1])
-            && same_shape(self.shape(y), &[rows, 1])
-            && self.values[x.index()].as_slice().is_some()
-            && self.values[y.index()].as_slice().is_some()
+            && same_shape(y.shape(self), &[rows, 1])
+            && x.as_slice(self).is_some()
+            && y.as_slice(self).is_some()
             && self.values[w.index()].as_slice().is_some();
         if !fits {
             return None;
@@ -82,11 +86,12 @@ impl<T: Float> Graph<T> {
         let (losses, derivatives) = scratch.split_at_mut(rows);
 
         let parallel = self.parallel && rows * width >= PARALLEL_LEN;
-        let slice = |var: Var| self.values[var.index()].as_slice();
         let rows_of = Rows {
-            x: slice(x).expect("checked contiguous"),
-            y: slice(y).expect("checked contiguous"),
-            w: slice(w).expect("checked contiguous"),
+            x: x.as_slice(self).expect("checked contiguous"),
+            y: y.as_slice(self).expect("checked contiguous"),
+            w: self.values[w.index()]
+                .as_slice()
+                .expect("checked contiguous"),
             bias: self.scalar(b),
             divisor: mean_over.map(T::of_usize),
             f: &f,
@@ -309,6 +314,33 @@ mod tests {
                 assert_eq!(fused.2, composed.2, "db {rows}×{width}");
             }
         }
+    }
+
+    #[test]
+    fn borrowed_operands_give_the_bits_of_nodes() {
+        let (x, y, w) = data(70, 9);
+        let mut results = Vec::new();
+        for borrowed in [false, true] {
+            let mut g = Graph::<f32>::new();
+            let wv = g.param_owned(w.clone().into_dyn());
+            let bv = g.param_owned(Array1::from_elem(1, 0.3f32).into_dyn());
+            let loss = if borrowed {
+                let (xd, yd) = (x.view().into_dyn(), y.view().into_dyn());
+                g.affine_loss(xd, wv, bv, yd, Some(70), squared)
+            } else {
+                let xv = g.constant(x.clone().into_dyn());
+                let yv = g.constant(y.clone().into_dyn());
+                g.affine_loss(xv, wv, bv, yv, Some(70), squared)
+            }
+            .expect("applies");
+            g.backward(loss);
+            results.push((
+                g.scalar(loss).to_bits(),
+                g.grad(wv).unwrap().to_owned(),
+                g.grad(bv).unwrap().to_owned(),
+            ));
+        }
+        assert_eq!(results[0], results[1]);
     }
 
     #[test]

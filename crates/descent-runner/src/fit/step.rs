@@ -48,10 +48,15 @@ impl<T: Float> Stepper<T> {
         self.whole = Some((features.into_dyn(), address));
     }
 
-    /// Starts a step's graph: the parameters' leaves, then the batch's features.
-    fn inputs<M: Model<T>>(&mut self, model: &M, x: ArrayView2<'_, T>) -> Var {
+    /// Starts a step's graph: the parameters' leaves.
+    fn leaves<M: Model<T>>(&mut self, model: &M) {
         self.graph.clear();
         model.params().leaves(&mut self.graph, &mut self.vars);
+    }
+
+    /// Starts a step's graph: the parameters' leaves, then the batch's features.
+    fn inputs<M: Model<T>>(&mut self, model: &M, x: ArrayView2<'_, T>) -> Var {
+        self.leaves(model);
         match &self.whole {
             Some((whole, address))
                 if *address == x.as_ptr() as usize && whole.shape() == x.shape() =>
@@ -63,8 +68,8 @@ impl<T: Float> Stepper<T> {
     }
 
     /// The loss node of a one-output affine model (see [`Model::as_affine`]) by one
-    /// operation that reads the batch once, where the loss can do that; `None` (with
-    /// nothing recorded that matters) otherwise.
+    /// operation that reads the batch once, in place (no node holds it), where the
+    /// loss can do that; `None` (with nothing recorded that matters) otherwise.
     fn affine_loss<M: Model<T>>(
         &mut self,
         model: &M,
@@ -83,12 +88,12 @@ impl<T: Float> Stepper<T> {
         {
             return Ok(None);
         }
-        let input = self.inputs(model, x);
+        self.leaves(model);
         let Some((w, b)) = model.as_affine(&self.vars) else {
             return Ok(None);
         };
-        let view = values.insert_axis(ndarray::Axis(1)).into_dyn();
-        Ok(loss.apply_affine(&mut self.graph, [input, w, b], view)?)
+        let targets = values.insert_axis(ndarray::Axis(1)).into_dyn();
+        Ok(loss.apply_affine(&mut self.graph, x.into_dyn(), [w, b], targets)?)
     }
 
     /// Builds output and loss for a batch; returns (output, loss) nodes.
