@@ -437,10 +437,27 @@ impl<T: Float> Graph<T> {
     /// assert_eq!(graph.grad_slice(w), Some(&[1.0, 1.0, 1.0, 1.0][..]));
     /// ```
     pub fn grad_slice(&self, var: Var) -> Option<&[T]> {
+        self.grad_with_shape(var).map(|(grad, _)| grad)
+    }
+
+    /// [`Graph::grad_slice`] and the gradient's shape (its node's shape).
+    ///
+    /// ```
+    /// use descent_autodiff::Graph;
+    /// use ndarray::array;
+    ///
+    /// let mut graph = Graph::<f64>::new();
+    /// let w = graph.param_owned(array![[1.0, 2.0, 3.0]].into_dyn());
+    /// let loss = graph.sum(w);
+    /// graph.backward(loss);
+    /// assert_eq!(graph.grad_with_shape(w), Some((&[1.0, 1.0, 1.0][..], &[1, 3][..])));
+    /// ```
+    pub fn grad_with_shape(&self, var: Var) -> Option<(&[T], &[usize])> {
         let i = var.index();
         if i < self.ops.len() && self.grads.set[i] {
             let buffer = &self.grads.buffers[i];
-            Some(buffer.as_slice().expect("gradient buffers are contiguous"))
+            let grad = buffer.as_slice().expect("gradient buffers are contiguous");
+            Some((grad, buffer.shape()))
         } else {
             None
         }

@@ -236,6 +236,25 @@ impl<T: Float> ParamSet<T> {
         Ok(result)
     }
 
+    /// Each parameter's values as one mutable slice in standard order, in order; `None`
+    /// for a parameter not held that way. Call it after the graph that shared the
+    /// parameters let them go, otherwise each is copied on write.
+    ///
+    /// ```
+    /// use descent_nn::ParamSet;
+    /// use ndarray::array;
+    ///
+    /// let mut set = ParamSet::<f64>::new();
+    /// set.push("w", array![[1.0, 2.0]].into_dyn());
+    /// for values in set.value_slices() {
+    ///     values.expect("contiguous").iter_mut().for_each(|v| *v *= 2.0);
+    /// }
+    /// assert_eq!(set.get("w").unwrap().as_slice(), Some(&[2.0, 4.0][..]));
+    /// ```
+    pub fn value_slices(&mut self) -> impl Iterator<Item = Option<&mut [T]>> {
+        self.values.iter_mut().map(|v| v.as_slice_mut())
+    }
+
     /// Calls `f` with mutable views of every parameter and views of their gradients,
     /// in order: the form an optimizer's `step` takes. Reuses its vectors, so a warm
     /// call allocates nothing. Call it after the graph that shared the parameters was

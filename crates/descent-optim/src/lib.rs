@@ -9,6 +9,7 @@
 
 mod clip;
 mod config;
+mod contiguous;
 mod error;
 mod mode;
 mod optimizer;
@@ -18,6 +19,7 @@ mod stopping;
 
 pub use clip::{clip_grad_norm, clip_grad_value, global_norm};
 pub use config::{BuiltOptimizer, OptimizerConfig, ScheduleConfig};
+pub use contiguous::Contiguous;
 pub use error::OptimError;
 pub use mode::GdMode;
 pub use optimizer::{Optimizer, OptimizerState, lerp};

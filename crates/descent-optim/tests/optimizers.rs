@@ -5,8 +5,8 @@
 use descent_autodiff::Float;
 use descent_optim::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamWConfig, Adamax,
-    AdamaxConfig, Backtracking, BacktrackingConfig, Lbfgs, LbfgsConfig, LineSearchFn, Nadam,
-    NadamConfig, OptimError, Optimizer, OptimizerConfig, OptimizerState, Radam, RadamConfig,
+    AdamaxConfig, Backtracking, BacktrackingConfig, Contiguous, Lbfgs, LbfgsConfig, LineSearchFn,
+    Nadam, NadamConfig, OptimError, Optimizer, OptimizerConfig, OptimizerState, Radam, RadamConfig,
     Rmsprop, RmspropConfig, Sgd, SgdConfig,
 };
 use ndarray::{ArrayD, IxDyn};
@@ -616,4 +616,121 @@ fn large_parameters_get_the_same_bits_whatever_the_split_width_or_layout() {
             whole_rule.name()
         );
     }
+}
+
+/// Steps two parameters (of shapes `[2, 3]` and `[1]`) `steps` times, through views or
+/// through [`Optimizer::step_contiguous`]; `None` where the rule has no contiguous path.
+fn trajectory<T: Float>(
+    optimizer: &mut dyn Optimizer<T>,
+    contiguous: bool,
+    steps: usize,
+) -> Option<Vec<Vec<T>>> {
+    let mut params = [
+        ArrayD::from_shape_fn(IxDyn(&[2, 3]), |i| T::of(i[0] as f64 - 0.25 * i[1] as f64)),
+        ArrayD::from_elem(IxDyn(&[1]), T::of(0.75)),
+    ];
+    for step in 0..steps {
+        let grads: Vec<ArrayD<T>> = params
+            .iter()
+            .map(|p| p.mapv(|x| x * x * T::of(0.5) - T::of(step as f64 * 0.125)))
+            .collect();
+        if contiguous {
+            let [a, b] = &mut params;
+            let mut entries = [
+                Contiguous {
+                    values: a.as_slice_mut().unwrap(),
+                    grad: grads[0].as_slice().unwrap(),
+                    shape: &[2, 3],
+                },
+                Contiguous {
+                    values: b.as_slice_mut().unwrap(),
+                    grad: grads[1].as_slice().unwrap(),
+                    shape: &[1],
+                },
+            ];
+            optimizer
+                .step_contiguous(&mut entries, T::of(0.05))?
+                .unwrap();
+        } else {
+            let mut views: Vec<_> = params.iter_mut().map(|p| p.view_mut()).collect();
+            let grad_views: Vec<_> = grads.iter().map(|g| g.view()).collect();
+            optimizer
+                .step(&mut views, &grad_views, T::of(0.05))
+                .unwrap();
+        }
+    }
+    Some(params.iter().map(|p| p.iter().copied().collect()).collect())
+}
+
+fn contiguous_steps_match_view_steps<T: Float>() {
+    let sgd_variants = [
+        SgdConfig::default(),
+        SgdConfig {
+            momentum: 0.9,
+            dampening: 0.25,
+            weight_decay: 0.01,
+            ..Default::default()
+        },
+        SgdConfig {
+            momentum: 0.8,
+            nesterov: true,
+            maximize: true,
+            ..Default::default()
+        },
+    ];
+    let mut with_path = 0;
+    for (index, ((mut by_views, ..), (mut by_slices, ..))) in
+        all::<T>().into_iter().zip(all::<T>()).enumerate()
+    {
+        let expected = trajectory(&mut *by_views, false, 7).unwrap();
+        match trajectory(&mut *by_slices, true, 7) {
+            Some(got) => {
+                with_path += 1;
+                assert_eq!(got, expected, "optimizer {index} ({})", by_views.name());
+                assert_eq!(by_slices.state(), by_views.state());
+            }
+            // Without the path nothing may have been updated or counted.
+            None => assert_eq!(by_slices.state().step, 0, "{}", by_slices.name()),
+        }
+    }
+    assert!(with_path >= 1, "SGD at least has the contiguous path");
+    for config in sgd_variants {
+        let expected = trajectory(&mut Sgd::<T>::new(config.clone()), false, 7).unwrap();
+        let got = trajectory(&mut Sgd::<T>::new(config.clone()), true, 7).unwrap();
+        assert_eq!(got, expected, "{config:?}");
+    }
+}
+
+#[test]
+fn contiguous_steps_give_the_bits_of_view_steps() {
+    contiguous_steps_match_view_steps::<f64>();
+    contiguous_steps_match_view_steps::<f32>();
+}
+
+#[test]
+fn contiguous_parameters_that_do_not_fit_their_shapes_are_errors() {
+    let mut sgd = Sgd::<f64>::new(SgdConfig::default());
+    let (mut values, grad) = (vec![1.0, 2.0], vec![0.5]);
+    let mut entries = [Contiguous {
+        values: &mut values,
+        grad: &grad,
+        shape: &[2],
+    }];
+    let result = sgd.step_contiguous(&mut entries, 0.1).unwrap();
+    assert!(matches!(
+        result,
+        Err(OptimError::GradShape { index: 0, .. })
+    ));
+    let grad = vec![0.5, 0.5];
+    let mut entries = [Contiguous {
+        values: &mut values,
+        grad: &grad,
+        shape: &[3],
+    }];
+    let result = sgd.step_contiguous(&mut entries, 0.1).unwrap();
+    assert!(matches!(
+        result,
+        Err(OptimError::ParamShape { index: 0, .. })
+    ));
+    assert_eq!(values, [1.0, 2.0], "nothing is updated on an error");
 }

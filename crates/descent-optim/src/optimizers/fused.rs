@@ -32,13 +32,32 @@ fn split(n: usize) -> bool {
 macro_rules! fused {
     (@mut $s:ident) => { &mut T };
     (@slice $s:ident) => { &mut [T] };
-    ($(#[$doc:meta])* $name:ident; $($s:ident),*) => {
+    ($(#[$doc:meta])* $name:ident, $over_slices:ident; $($s:ident),*) => {
         $(#[$doc])*
         #[inline(always)]
         pub(crate) fn $name<T: Float>(
             p: &mut ArrayViewMutD<'_, T>,
             g: &ArrayViewD<'_, T>,
             $($s: &mut ArrayD<T>,)*
+            f: impl Fn(&mut T, T, $(fused!(@mut $s)),*) + Sync,
+        ) {
+            if p.is_standard_layout() && g.is_standard_layout() $(&& $s.is_standard_layout())* {
+                let p = p.as_slice_mut().expect("standard layout");
+                let n = p.len();
+                let g = &g.as_slice().expect("standard layout")[..n];
+                $(let $s = &mut $s.as_slice_mut().expect("standard layout")[..n];)*
+                $over_slices(p, g, $($s,)* f);
+            } else {
+                Zip::from(p).and(g)$(.and($s))*.for_each(|p, &g, $($s),*| f(p, g, $($s),*));
+            }
+        }
+
+        /// The same loop over slices in standard order, each at least as long as `p`.
+        #[inline(always)]
+        pub(crate) fn $over_slices<T: Float>(
+            p: &mut [T],
+            g: &[T],
+            $($s: &mut [T],)*
             f: impl Fn(&mut T, T, $(fused!(@mut $s)),*) + Sync,
         ) {
             /// The slice loop compiled for AVX-512, split in halves at multiples of
@@ -90,41 +109,36 @@ macro_rules! fused {
                     f(&mut p[i], g[i], $(&mut $s[i]),*);
                 }
             }
-            if p.is_standard_layout() && g.is_standard_layout() $(&& $s.is_standard_layout())* {
-                let p = p.as_slice_mut().expect("standard layout");
-                let n = p.len();
-                let g = &g.as_slice().expect("standard layout")[..n];
-                $(let $s = &mut $s.as_slice_mut().expect("standard layout")[..n];)*
-                #[cfg(target_arch = "x86_64")]
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    slices(p, g, $($s,)* &f, split(n));
-                    return;
-                }
-                // Elsewhere the baseline build, inlined here (AVX2 copies of some
-                // rules' loops, Adam's among them, were left unvectorised by LLVM:
-                // slower than SSE2) and on one thread.
-                for i in 0..n {
-                    f(&mut p[i], g[i], $(&mut $s[i]),*);
-                }
-            } else {
-                Zip::from(p).and(g)$(.and($s))*.for_each(|p, &g, $($s),*| f(p, g, $($s),*));
+            let n = p.len();
+            let g = &g[..n];
+            $(let $s = &mut $s[..n];)*
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                slices(p, g, $($s,)* &f, split(n));
+                return;
+            }
+            // Elsewhere the baseline build, inlined here (AVX2 copies of some rules'
+            // loops, Adam's among them, were left unvectorised by LLVM: slower than
+            // SSE2) and on one thread.
+            for i in 0..n {
+                f(&mut p[i], g[i], $(&mut $s[i]),*);
             }
         }
     };
 }
 fused!(
     /// `f(p, g)` for every entry.
-    fused0;
+    fused0, fused0_slices;
 );
 fused!(
     /// `f(p, g, a)` for every entry.
-    fused1; a
+    fused1, fused1_slices; a
 );
 fused!(
     /// `f(p, g, a, b)` for every entry.
-    fused2; a, b
+    fused2, fused2_slices; a, b
 );
 fused!(
     /// `f(p, g, a, b, c)` for every entry.
-    fused3; a, b, c
+    fused3, fused3_slices; a, b, c
 );

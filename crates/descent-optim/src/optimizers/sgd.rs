@@ -3,11 +3,11 @@
 use descent_autodiff::Float;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
-use super::fused::{fused0, fused1};
+use super::fused::{fused0, fused0_slices, fused1, fused1_slices};
 use serde::{Deserialize, Serialize};
 
 use crate::optimizer::{check_range, zeros};
-use crate::{OptimError, Optimizer, OptimizerState};
+use crate::{Contiguous, OptimError, Optimizer, OptimizerState};
 
 /// SGD's hyperparameters, with PyTorch's names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,34 +122,43 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     ) -> Result<(), OptimError> {
         self.state
             .prepare("sgd", params, grads, |_, shape| zeros(shape))?;
-        self.state.step += 1;
-        let first = self.state.step == 1;
-        let c = &self.config;
-        let wd = T::of(c.weight_decay);
-        let decay = c.weight_decay != 0.0;
-        let neg_lr = -learning_rate;
-        let sign = if c.maximize { -T::one() } else { T::one() };
-        let momentum = T::of(c.momentum);
-        let keep = T::of(1.0 - c.dampening);
-        let nesterov = c.nesterov;
+        let rule = self.rule(learning_rate);
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            let decayed = |p: T, g: T| {
-                let g = sign * g;
-                if decay { g + wd * p } else { g }
-            };
-            if c.momentum == 0.0 {
-                fused0(p, g, |p, g| *p += neg_lr * decayed(*p, g));
-                continue;
+            if rule.momentum.is_none() {
+                fused0(p, g, |p, g| rule.plain(p, g));
+            } else {
+                let buf = &mut self.state.params[i][0];
+                fused1(p, g, buf, |p, g, buf| rule.with_momentum(p, g, buf));
             }
-            let buf = &mut self.state.params[i][0];
-            fused1(p, g, buf, |p, g, buf| {
-                let g = decayed(*p, g);
-                *buf = if first { g } else { *buf * momentum + keep * g };
-                let g = if nesterov { g + momentum * *buf } else { *buf };
-                *p += neg_lr * g;
-            });
         }
         Ok(())
+    }
+
+    fn step_contiguous(
+        &mut self,
+        params: &mut [Contiguous<'_, T>],
+        learning_rate: T,
+    ) -> Option<Result<(), OptimError>> {
+        if let Err(e) = self
+            .state
+            .prepare_contiguous("sgd", params, |_, shape| zeros(shape))
+        {
+            return Some(Err(e));
+        }
+        let rule = self.rule(learning_rate);
+        for (i, p) in params.iter_mut().enumerate() {
+            if rule.momentum.is_none() {
+                fused0_slices(p.values, p.grad, |p, g| rule.plain(p, g));
+            } else {
+                let buf = self.state.params[i][0]
+                    .as_slice_mut()
+                    .expect("state buffers are contiguous");
+                fused1_slices(p.values, p.grad, buf, |p, g, buf| {
+                    rule.with_momentum(p, g, buf)
+                });
+            }
+        }
+        Some(Ok(()))
     }
 
     fn state(&self) -> &OptimizerState<T> {
@@ -162,5 +171,70 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 
     fn reset(&mut self) {
         self.state.clear(&[]);
+    }
+}
+
+impl<T: Float> Sgd<T> {
+    /// Counts the step and returns its numbers.
+    fn rule(&mut self, learning_rate: T) -> Rule<T> {
+        self.state.step += 1;
+        let c = &self.config;
+        Rule {
+            neg_lr: -learning_rate,
+            sign: if c.maximize { -T::one() } else { T::one() },
+            weight_decay: (c.weight_decay != 0.0).then(|| T::of(c.weight_decay)),
+            momentum: (c.momentum != 0.0).then(|| T::of(c.momentum)),
+            keep: T::of(1.0 - c.dampening),
+            nesterov: c.nesterov,
+            first: self.state.step == 1,
+        }
+    }
+}
+
+/// The numbers of one SGD step, and its update of one entry.
+#[derive(Clone, Copy)]
+struct Rule<T> {
+    neg_lr: T,
+    sign: T,
+    weight_decay: Option<T>,
+    momentum: Option<T>,
+    keep: T,
+    nesterov: bool,
+    first: bool,
+}
+
+impl<T: Float> Rule<T> {
+    /// The gradient after the sign and weight decay.
+    #[inline(always)]
+    fn decayed(self, p: T, g: T) -> T {
+        let g = self.sign * g;
+        match self.weight_decay {
+            Some(wd) => g + wd * p,
+            None => g,
+        }
+    }
+
+    /// `p ← p − lr·g` (no momentum).
+    #[inline(always)]
+    fn plain(self, p: &mut T, g: T) {
+        *p += self.neg_lr * self.decayed(*p, g);
+    }
+
+    /// The update with a momentum buffer (PyTorch's `momentum_buffer`).
+    #[inline(always)]
+    fn with_momentum(self, p: &mut T, g: T, buf: &mut T) {
+        let momentum = self.momentum.unwrap_or_else(T::zero);
+        let g = self.decayed(*p, g);
+        *buf = if self.first {
+            g
+        } else {
+            *buf * momentum + self.keep * g
+        };
+        let g = if self.nesterov {
+            g + momentum * *buf
+        } else {
+            *buf
+        };
+        *p += self.neg_lr * g;
     }
 }

@@ -339,7 +339,13 @@ where
                 let rate = T::of(lr);
                 let optimizer = &mut self.optimizer;
                 let params = self.model.params_mut();
-                if config.clip == Clip::None {
+                let contiguous = (config.clip == Clip::None)
+                    .then(|| stepper.update_contiguous(&mut *params, &mut **optimizer, rate))
+                    .flatten();
+                if let Some(result) = contiguous {
+                    // Updated from the graph's gradient buffers, without views.
+                    result?;
+                } else if config.clip == Clip::None {
                     // The update reads the graph's gradients in place: no copy.
                     params
                         .with_graph_grads(&stepper.graph, stepper.vars(), |p, g| {

@@ -3,7 +3,8 @@
 use descent_autodiff::{Float, Graph, Var};
 use descent_data::{BatchTargets, Dataset, Targets};
 use descent_loss::{LossConfig, Target};
-use descent_nn::Model;
+use descent_nn::{Model, ParamSet};
+use descent_optim::{Contiguous, Optimizer};
 use ndarray::{ArcArray, ArcArray2, Array2, ArrayView2, IxDyn};
 use rayon::prelude::*;
 
@@ -25,6 +26,9 @@ pub(crate) struct Stepper<T: Float> {
     parallel: bool,
     /// The squared norms of the chunks of a large gradient, reused from step to step.
     partials: Vec<f64>,
+    /// The list handed to [`Optimizer::step_contiguous`], empty between steps and
+    /// reused (no allocation per step).
+    contiguous: Vec<Contiguous<'static, T>>,
 }
 
 impl<T: Float> Stepper<T> {
@@ -38,6 +42,7 @@ impl<T: Float> Stepper<T> {
             whole: None,
             parallel,
             partials: Vec::new(),
+            contiguous: Vec::new(),
         }
     }
 
@@ -194,6 +199,38 @@ impl<T: Float> Stepper<T> {
             });
         }
         Ok(value)
+    }
+
+    /// Updates the model's parameters from the graph's gradients (after
+    /// [`Stepper::loss_and_grads`]) through [`Optimizer::step_contiguous`], straight
+    /// from the buffers, without views. `None`, with nothing updated, where the
+    /// optimizer has no such path or a parameter is not held contiguously: the caller
+    /// then steps through views.
+    pub(crate) fn update_contiguous(
+        &mut self,
+        params: &mut ParamSet<T>,
+        optimizer: &mut (dyn Optimizer<T> + Send + '_),
+        learning_rate: T,
+    ) -> Option<Result<(), FitError>> {
+        let mut entries: Vec<Contiguous<'_, T>> = recycle(std::mem::take(&mut self.contiguous));
+        let count = params.len();
+        for (values, &var) in params.value_slices().zip(&self.vars) {
+            match (values, self.graph.grad_with_shape(var)) {
+                (Some(values), Some((grad, shape))) => entries.push(Contiguous {
+                    values,
+                    grad,
+                    shape,
+                }),
+                _ => break,
+            }
+        }
+        let result = if entries.len() == count {
+            optimizer.step_contiguous(&mut entries, learning_rate)
+        } else {
+            None
+        };
+        self.contiguous = recycle(entries);
+        result.map(|r| r.map_err(FitError::from))
     }
 
     /// The leaves of the model's parameters in the graph of the last step, in order.
@@ -363,6 +400,15 @@ impl<T: Float> Stepper<T> {
             metrics,
         })
     }
+}
+
+/// An empty vector of another element type with `v`'s allocation (the layouts agree),
+/// so that a list of borrows can be kept from step to step.
+fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
 }
 
 #[cfg(test)]
