@@ -277,8 +277,9 @@ fn chunked_squared_norm<T: Float>(slice: &[T], parallel: bool, partials: &mut Ve
 /// The sum of squares of an array's elements in f64, over 32 independent partial
 /// sums (so that the loop vectorises and four vector additions are in flight at once:
 /// with eight, each waited for the one before and the norm of W2's gradients took a
-/// third as long as Adam's step; the order is fixed, so the result is the same on
-/// every run and every vector width).
+/// third as long as Adam's step), added pairwise at the end (added in a line, the 32
+/// sums cost a small gradient more than its squares). The order is fixed, so the
+/// result is the same on every run and every vector width.
 fn squared_norm<T: Float>(slice: &[T]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
@@ -312,20 +313,32 @@ fn squared_norm<T: Float>(slice: &[T]) -> f64 {
 /// The loop of [`squared_norm`] over a slice.
 #[inline(always)]
 fn sum_of_squares<T: Float>(slice: &[T]) -> f64 {
-    let mut lanes = [0.0f64; 32];
     let mut chunks = slice.chunks_exact(32);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|v| v.as_f64() * v.as_f64())
+        .sum();
+    if slice.len() < 32 {
+        // No partial sum would get a term (a bias, a small layer): they are zeros.
+        return 0.0 + tail;
+    }
+    let mut lanes = [0.0f64; 32];
     for chunk in &mut chunks {
         for (lane, v) in lanes.iter_mut().zip(chunk) {
             let v = v.as_f64();
             *lane += v * v;
         }
     }
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|v| v.as_f64() * v.as_f64())
-        .sum();
-    lanes.iter().sum::<f64>() + tail
+    let mut half = lanes.len() / 2;
+    while half > 0 {
+        let (low, high) = lanes.split_at_mut(half);
+        for (l, h) in low.iter_mut().zip(&high[..half]) {
+            *l += h;
+        }
+        half /= 2;
+    }
+    lanes[0] + tail
 }
 
 /// A model's loss and metrics on a whole data set.
@@ -414,6 +427,25 @@ fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every length, short (no partial sum used) or long, agrees with the plain sum;
+    /// an empty gradient's is +0.
+    #[test]
+    fn squared_norms_of_every_length_agree_with_the_plain_sum() {
+        for len in [0, 1, 2, 31, 32, 33, 100, 1000] {
+            let g: Vec<f32> = (0..len).map(|i| (i as f32 * 0.61).cos() - 0.2).collect();
+            let norm = squared_norm(&g);
+            let plain: f64 = g.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            assert!(
+                (norm - plain).abs() <= 1e-14 * plain,
+                "{len}: {norm} vs {plain}"
+            );
+            if len < 32 {
+                assert_eq!(norm.to_bits(), (0.0 + plain).to_bits(), "{len}: in order");
+            }
+        }
+        assert_eq!(squared_norm::<f64>(&[]).to_bits(), 0.0f64.to_bits());
+    }
 
     /// A large gradient's norm is the same bits on one thread and on several, and
     /// agrees with the plain sum.
