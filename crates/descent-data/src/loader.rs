@@ -290,7 +290,7 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 if let Some(y) = y.as_slice() {
                     next.iter().for_each(|&r| prefetch(&y[r..=r]));
                 }
-                BatchTargets::Real(self.real_buf.slice(s![..m]))
+                BatchTargets::Real(first_rows(self.real_buf.view(), m))
             }
             Targets::Classes { indices, .. } => {
                 if self.class_buf.len() != self.batch_rows {
@@ -302,11 +302,11 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 if let Some(indices) = indices.as_slice() {
                     next.iter().for_each(|&r| prefetch(&indices[r..=r]));
                 }
-                BatchTargets::Classes(self.class_buf.slice(s![..m]))
+                BatchTargets::Classes(first_rows(self.class_buf.view(), m))
             }
         };
         Batch {
-            features: self.x_buf.slice(s![..m, ..]),
+            features: first_rows(self.x_buf.view(), m),
             targets,
         }
     }
@@ -354,6 +354,15 @@ fn shuffle(order: &mut [usize], seed: u64, epoch: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(epoch);
     order.shuffle(&mut rng);
+}
+
+/// The first `m` rows of `view`: a split, which costs less than a general slice
+/// (`s![..m, ..]`) on the one-row steps of stochastic descent.
+fn first_rows<A, D: ndarray::RemoveAxis>(
+    view: ndarray::ArrayView<'_, A, D>,
+    m: usize,
+) -> ndarray::ArrayView<'_, A, D> {
+    view.split_at(ndarray::Axis(0), m).0
 }
 
 /// Asks the processor to bring `data` into cache ahead of use; a hint with no effect
