@@ -21,6 +21,8 @@ use crate::graph::{Graph, Var};
 /// let batch = array![3.0, 4.0].into_dyn();
 /// assert!(matches!(Operand::<f64>::from(node), Operand::Node(_)));
 /// assert!(matches!(Operand::from(batch.view()), Operand::View(_)));
+/// let rows = Operand::Slice { data: &[1.0, 2.0, 3.0, 4.0], shape: &[2, 2] };
+/// assert_eq!(rows.shape(&g), &[2, 2]);
 /// ```
 #[derive(Clone, Debug)]
 pub enum Operand<'a, T> {
@@ -28,6 +30,16 @@ pub enum Operand<'a, T> {
     Node(Var),
     /// An array borrowed from the caller.
     View(ArrayViewD<'a, T>),
+    /// Elements borrowed from the caller in standard (row-major) order, with their
+    /// shape: what a view is, without building one (a dynamic-shape view copies its
+    /// shape and strides, which on a one-row step costs more than the row). An
+    /// operation refuses it where the length is not the shape's product.
+    Slice {
+        /// The elements.
+        data: &'a [T],
+        /// Their shape.
+        shape: &'a [usize],
+    },
 }
 
 impl<T> From<Var> for Operand<'_, T> {
@@ -44,10 +56,11 @@ impl<'a, T> From<ArrayViewD<'a, T>> for Operand<'a, T> {
 
 impl<'a, T: Float> Operand<'a, T> {
     /// The operand's shape.
-    pub(crate) fn shape<'s>(&'s self, graph: &'s Graph<T>) -> &'s [usize] {
+    pub fn shape<'s>(&'s self, graph: &'s Graph<T>) -> &'s [usize] {
         match self {
             Operand::Node(var) => graph.shape(*var),
             Operand::View(view) => view.shape(),
+            Operand::Slice { shape, .. } => shape,
         }
     }
 
@@ -55,7 +68,7 @@ impl<'a, T: Float> Operand<'a, T> {
     pub(crate) fn requires_grad(&self, graph: &Graph<T>) -> bool {
         match self {
             Operand::Node(var) => graph.requires_grad(*var),
-            Operand::View(_) => false,
+            Operand::View(_) | Operand::Slice { .. } => false,
         }
     }
 
@@ -64,6 +77,9 @@ impl<'a, T: Float> Operand<'a, T> {
         match self {
             Operand::Node(var) => graph.values[var.index()].as_slice(),
             Operand::View(view) => view.as_slice(),
+            Operand::Slice { data, shape } => {
+                (data.len() == shape.iter().product::<usize>()).then_some(*data)
+            }
         }
     }
 }

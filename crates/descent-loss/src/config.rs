@@ -183,7 +183,7 @@ impl LossConfig {
         graph: &mut Graph<T>,
         x: impl Into<Operand<'a, T>>,
         [w, b]: [Var; 2],
-        target: impl Into<Target<'a, T>>,
+        target: impl Into<Operand<'a, T>>,
     ) -> Result<Option<Var>, LossError> {
         match self {
             LossConfig::Mse(loss) => loss.apply_affine(graph, x, [w, b], target),

@@ -85,8 +85,8 @@ impl Mse {
     /// over `x` ([`Graph::affine_loss`]), with the bits of
     /// `apply(graph, graph.affine(x, w, b), target)`. `None` where that operation does
     /// not apply (see there) or the reduction is [`Reduction::None`]; the caller then
-    /// composes the two. `x` and a target given as a view are read in place: no node
-    /// is recorded for them.
+    /// composes the two. `x` and `target` are nodes or arrays read in place
+    /// ([`Operand`]): no node is recorded for the latter.
     ///
     /// # Errors
     /// [`LossError::TargetRequiresGrad`] for a target that asks for a gradient.
@@ -95,26 +95,20 @@ impl Mse {
         graph: &mut Graph<T>,
         x: impl Into<Operand<'a, T>>,
         [w, b]: [Var; 2],
-        target: impl Into<Target<'a, T>>,
+        target: impl Into<Operand<'a, T>>,
     ) -> Result<Option<Var>, LossError> {
         let x = x.into();
-        let rows = match &x {
-            Operand::Node(var) => graph.shape(*var).first().copied(),
-            Operand::View(view) => view.shape().first().copied(),
-        };
         let mean_over = match self.reduction {
-            Reduction::Mean => Some(rows.unwrap_or(0)),
+            Reduction::Mean => Some(x.shape(graph).first().copied().unwrap_or(0)),
             Reduction::Sum => None,
             Reduction::None => return Ok(None),
         };
-        let y: Operand<'a, T> = match target.into() {
-            Target::Var(var) if graph.requires_grad(var) => {
-                return Err(LossError::TargetRequiresGrad { loss: Self::NAME });
-            }
-            Target::Var(var) => var.into(),
-            Target::View(view) => view.into(),
-            Target::Classes(_) => return Ok(None),
-        };
+        let y = target.into();
+        if let Operand::Node(var) = y
+            && graph.requires_grad(var)
+        {
+            return Err(LossError::TargetRequiresGrad { loss: Self::NAME });
+        }
         let two = T::of(2.0);
         Ok(graph.affine_loss(x, w, b, y, mean_over, |p, t| {
             let e = p - t;

@@ -320,17 +320,31 @@ mod tests {
     fn borrowed_operands_give_the_bits_of_nodes() {
         let (x, y, w) = data(70, 9);
         let mut results = Vec::new();
-        for borrowed in [false, true] {
+        for way in ["nodes", "views", "slices"] {
             let mut g = Graph::<f32>::new();
             let wv = g.param_owned(w.clone().into_dyn());
             let bv = g.param_owned(Array1::from_elem(1, 0.3f32).into_dyn());
-            let loss = if borrowed {
-                let (xd, yd) = (x.view().into_dyn(), y.view().into_dyn());
-                g.affine_loss(xd, wv, bv, yd, Some(70), squared)
-            } else {
-                let xv = g.constant(x.clone().into_dyn());
-                let yv = g.constant(y.clone().into_dyn());
-                g.affine_loss(xv, wv, bv, yv, Some(70), squared)
+            let loss = match way {
+                "nodes" => {
+                    let xv = g.constant(x.clone().into_dyn());
+                    let yv = g.constant(y.clone().into_dyn());
+                    g.affine_loss(xv, wv, bv, yv, Some(70), squared)
+                }
+                "views" => {
+                    let (xd, yd) = (x.view().into_dyn(), y.view().into_dyn());
+                    g.affine_loss(xd, wv, bv, yd, Some(70), squared)
+                }
+                _ => {
+                    let xs = Operand::Slice {
+                        data: x.as_slice().unwrap(),
+                        shape: &[70, 9],
+                    };
+                    let ys = Operand::Slice {
+                        data: y.as_slice().unwrap(),
+                        shape: &[70, 1],
+                    };
+                    g.affine_loss(xs, wv, bv, ys, Some(70), squared)
+                }
             }
             .expect("applies");
             g.backward(loss);
@@ -341,6 +355,22 @@ mod tests {
             ));
         }
         assert_eq!(results[0], results[1]);
+        assert_eq!(results[0], results[2]);
+    }
+
+    #[test]
+    fn a_slice_that_does_not_fill_its_shape_is_refused() {
+        let (x, y, w) = data(4, 3);
+        let mut g = Graph::<f32>::new();
+        let wv = g.param_owned(w.into_dyn());
+        let bv = g.param_owned(Array1::from_elem(1, 0.0f32).into_dyn());
+        let short = Operand::Slice {
+            data: &x.as_slice().unwrap()[..11],
+            shape: &[4, 3],
+        };
+        let yv = g.constant(y.into_dyn());
+        assert!(g.affine_loss(short, wv, bv, yv, None, squared).is_none());
+        assert_eq!(g.len(), 3, "nothing recorded");
     }
 
     #[test]

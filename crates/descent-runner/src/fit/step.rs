@@ -1,6 +1,6 @@
 //! One training step on a reused graph: forward, loss, backward, gradients out.
 
-use descent_autodiff::{Float, Graph, Var};
+use descent_autodiff::{Float, Graph, Operand, Var};
 use descent_data::{BatchTargets, Dataset, Targets};
 use descent_loss::{LossConfig, Target};
 use descent_nn::{Model, ParamSet};
@@ -97,8 +97,25 @@ impl<T: Float> Stepper<T> {
         let Some((w, b)) = model.as_affine(&self.vars) else {
             return Ok(None);
         };
-        let targets = values.insert_axis(ndarray::Axis(1)).into_dyn();
-        Ok(loss.apply_affine(&mut self.graph, x.into_dyn(), [w, b], targets)?)
+        // As slices with their shapes where contiguous (a loader's batches are):
+        // converting the views to dynamic shapes cost more than a one-row step's row.
+        let x_shape = [x.nrows(), x.ncols()];
+        let y_shape = [values.len(), 1];
+        let x = match x.to_slice() {
+            Some(data) => Operand::Slice {
+                data,
+                shape: &x_shape,
+            },
+            None => Operand::View(x.into_dyn()),
+        };
+        let targets = match values.to_slice() {
+            Some(data) => Operand::Slice {
+                data,
+                shape: &y_shape,
+            },
+            None => Operand::View(values.insert_axis(ndarray::Axis(1)).into_dyn()),
+        };
+        Ok(loss.apply_affine(&mut self.graph, x, [w, b], targets)?)
     }
 
     /// Builds output and loss for a batch; returns (output, loss) nodes.
