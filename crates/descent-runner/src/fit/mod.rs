@@ -10,6 +10,7 @@
 mod checkpoint;
 mod history;
 mod lr_find;
+mod norm;
 mod observer;
 mod step;
 
