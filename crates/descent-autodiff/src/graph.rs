@@ -480,8 +480,7 @@ impl<T: Float> Graph<T> {
         }
         let shape = ShapeBuf::new(self.shape(Var(root as u32)));
         self.grads
-            .update(&self.requires_grad, root, &shape, |mut g, assign| {
-                let g = g.as_slice_mut().expect("gradient buffers are contiguous");
+            .update_slice(&self.requires_grad, root, &shape, |g, assign| {
                 if assign {
                     g.fill(T::one());
                 } else {
@@ -535,14 +534,42 @@ impl<T: Float> Graph<T> {
 
     pub(crate) fn push_slot(&mut self, op: Op<T>, requires_grad: bool, slot: Slot<T>) -> Var {
         let i = self.ops.len();
-        assert!(i < u32::MAX as usize, "graph: more than 2^32 nodes");
-        self.ops.push(op);
-        self.requires_grad.push(requires_grad);
         if i < self.values.len() {
             self.values[i] = slot;
         } else {
             self.values.push(slot);
         }
+        self.push_ready(op, requires_grad)
+    }
+
+    /// Readies the slot `ahead` places past the next node's as an owned buffer of
+    /// `shape`, in place (contents unspecified): an operation then writes its value
+    /// there and records it with [`Graph::push_ready`], without moving the buffer out
+    /// of its slot and back, which on a one-row step costs more than the arithmetic.
+    pub(crate) fn ready_slot(&mut self, ahead: usize, shape: &[usize]) {
+        let i = self.ops.len() + ahead;
+        if self.values.len() <= i {
+            self.values.resize_with(i + 1, || Slot::Empty);
+        }
+        if let Slot::Owned(buffer) = &self.values[i]
+            && fits(buffer, shape)
+        {
+            return;
+        }
+        let buffer = match std::mem::replace(&mut self.values[i], Slot::Empty) {
+            Slot::Owned(buffer) => reshape_buffer(buffer, shape),
+            _ => reshape_buffer(empty(), shape),
+        };
+        self.values[i] = Slot::Owned(buffer);
+    }
+
+    /// Records the next node, whose value is in its slot already.
+    pub(crate) fn push_ready(&mut self, op: Op<T>, requires_grad: bool) -> Var {
+        let i = self.ops.len();
+        debug_assert!(i < self.values.len(), "push_ready: the slot holds no value");
+        assert!(i < u32::MAX as usize, "graph: more than 2^32 nodes");
+        self.ops.push(op);
+        self.requires_grad.push(requires_grad);
         if i >= self.grads.buffers.len() {
             self.grads.buffers.push(empty());
             self.grads.set.push(false);

@@ -4,7 +4,7 @@
 use ndarray::ArrayViewD;
 
 use crate::Float;
-use crate::graph::{Graph, Var};
+use crate::graph::{Graph, Slot, Var};
 
 /// What an operation such as [`Graph::affine_loss`] reads without differentiating it.
 ///
@@ -74,8 +74,13 @@ impl<'a, T: Float> Operand<'a, T> {
 
     /// The elements in standard order, when contiguous.
     pub(crate) fn as_slice<'s>(&'s self, graph: &'s Graph<T>) -> Option<&'s [T]> {
+        self.slice_in(&graph.values)
+    }
+
+    /// [`Operand::as_slice`], reading a node from `values` (a graph's slots).
+    pub(crate) fn slice_in<'s>(&'s self, values: &'s [Slot<T>]) -> Option<&'s [T]> {
         match self {
-            Operand::Node(var) => graph.values[var.index()].as_slice(),
+            Operand::Node(var) => values[var.index()].as_slice(),
             Operand::View(view) => view.as_slice(),
             Operand::Slice { data, shape } => {
                 (data.len() == shape.iter().product::<usize>()).then_some(*data)

@@ -357,3 +357,57 @@ fn observers_that_want_no_steps_change_nothing_else() {
         (steps, losses, weights)
     );
 }
+
+/// A linear model with a second weight its output never uses.
+struct WithUnusedWeight {
+    params: descent_nn::ParamSet<f64>,
+}
+
+impl Model<f64> for WithUnusedWeight {
+    fn forward_with(
+        &self,
+        graph: &mut descent_autodiff::Graph<f64>,
+        vars: &[descent_autodiff::Var],
+        x: descent_autodiff::Var,
+    ) -> descent_autodiff::Var {
+        graph.matmul(x, vars[0])
+    }
+
+    fn params(&self) -> &descent_nn::ParamSet<f64> {
+        &self.params
+    }
+
+    fn params_mut(&mut self) -> &mut descent_nn::ParamSet<f64> {
+        &mut self.params
+    }
+}
+
+#[test]
+fn a_parameter_the_loss_does_not_use_is_named_in_an_error() {
+    let data = linear_problem();
+    for clip in [
+        descent_runner::fit::Clip::None,
+        descent_runner::fit::Clip::Norm(1.0),
+    ] {
+        let mut params = descent_nn::ParamSet::new();
+        params.push("used", Array2::<f64>::zeros((3, 1)).into_dyn());
+        params.push("unused", Array2::<f64>::zeros((1, 1)).into_dyn());
+        let mut model = WithUnusedWeight { params };
+        let config = FitConfig {
+            mode: GdMode::MiniBatch { batch_size: 16 },
+            epochs: 1,
+            clip,
+            ..FitConfig::default()
+        };
+        let error = Trainer::new(&mut model, mse(), sgd())
+            .lr(0.01)
+            .config(config)
+            .quiet()
+            .fit(&data, None)
+            .expect_err("the unused weight has no gradient");
+        match error {
+            FitError::UnusedParameter { name } => assert_eq!(name, "unused", "{clip:?}"),
+            other => panic!("{clip:?}: {other}"),
+        }
+    }
+}

@@ -77,24 +77,28 @@ impl<T: Float> Graph<T> {
         // One reserved slot keeps the gradients with respect to `w` and `b` (read by
         // backward) from step to step: `dw` then `db`, one buffer, so that a one-row
         // step records two nodes, not five. The per-row losses and derivatives live in
-        // the graph's scratch buffers.
-        let mut locals = self.output_buffer(&[width + 1]);
-        let locals_var = self.push_slot(Op::Leaf, false, Slot::Empty);
-        let mut out = self.output_buffer(&[]);
+        // the graph's scratch buffers. Both nodes' values are written in their slots.
+        let first = self.ops.len();
+        self.ready_slot(0, &[width + 1]);
+        self.ready_slot(1, &[]);
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.resize(2 * rows, T::zero());
         let (losses, derivatives) = scratch.split_at_mut(rows);
 
         let parallel = self.parallel && rows * width >= PARALLEL_LEN;
+        let bias = self.scalar(b);
+        let (inputs, outputs) = self.values.split_at_mut(first);
+        let checked = "checked contiguous";
         let rows_of = Rows {
-            x: x.as_slice(self).expect("checked contiguous"),
-            y: y.as_slice(self).expect("checked contiguous"),
-            w: self.values[w.index()]
-                .as_slice()
-                .expect("checked contiguous"),
-            bias: self.scalar(b),
+            x: x.slice_in(inputs).expect(checked),
+            y: y.slice_in(inputs).expect(checked),
+            w: inputs[w.index()].as_slice().expect(checked),
+            bias,
             divisor: mean_over.map(T::of_usize),
             f: &f,
+        };
+        let [Slot::Owned(locals), Slot::Owned(out), ..] = outputs else {
+            unreachable!("slots readied above");
         };
         let fresh = "fresh buffers are contiguous";
         let (dw, db) = locals.as_slice_mut().expect(fresh).split_at_mut(width);
@@ -104,16 +108,17 @@ impl<T: Float> Graph<T> {
         db[0] = derivatives.iter().fold(T::zero(), |s, &d| s + d);
         // Through slices: `fill` on a dynamic-shape array walks its shape first.
         out.as_slice_mut().expect(fresh)[0] = T::of(total);
-
         self.scratch = scratch;
-        self.values[locals_var.index()] = Slot::Owned(locals);
-        Some(self.push(
+
+        let locals = self.push_ready(Op::Leaf, false);
+        let requires_grad = self.requires_grad[w.index()] || self.requires_grad[b.index()];
+        Some(self.push_ready(
             Op::AffineLoss {
                 w: w.0,
                 b: b.0,
-                locals: locals_var.0,
+                locals: locals.0,
             },
-            out,
+            requires_grad,
         ))
     }
 }

@@ -190,7 +190,9 @@ impl<T: Float> Stepper<T> {
     /// One step's loss and gradients. The gradients stay in the graph, whose
     /// references to the parameters are released ([`Graph::release_shared`]), so that
     /// the optimizer can update the parameters in place straight from the graph's
-    /// gradient buffers ([`descent_nn::ParamSet::with_graph_grads`]): no copy.
+    /// gradient buffers ([`descent_nn::ParamSet::with_graph_grads`]): no copy. A
+    /// parameter the loss does not depend on has no gradient, which the update
+    /// reports ([`FitError::UnusedParameter`]).
     pub(crate) fn loss_and_grads<M: Model<T>>(
         &mut self,
         model: &mut M,
@@ -205,16 +207,6 @@ impl<T: Float> Stepper<T> {
         let value = self.graph.scalar(node).as_f64();
         self.graph.backward(node);
         self.graph.release_shared();
-        if let Some(index) = self
-            .vars
-            .iter()
-            .position(|&v| self.graph.grad_slice(v).is_none())
-        {
-            self.graph.clear();
-            return Err(FitError::UnusedParameter {
-                name: model.params().names()[index].clone(),
-            });
-        }
         Ok(value)
     }
 
