@@ -146,6 +146,9 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, [w, b, locals]: [u32; 3],
     add_scaled(grads, requires_grad, b as usize, &[1], db, g);
 }
 
+/// One row of `x`, its target, and where its loss and derivative go.
+type Row<'a, T> = (((&'a [T], &'a T), &'a mut T), &'a mut T);
+
 /// One task's index, gradient sums, per-row losses and per-row derivatives.
 type Task<'a, T> = (usize, ((&'a mut [T], &'a mut [T]), &'a mut [T]));
 
@@ -166,14 +169,13 @@ impl<T: Float, F: Fn(T, T) -> (T, T) + Sync> Rows<'_, T, F> {
     fn run(&self, parallel: bool, losses: &mut [T], derivatives: &mut [T], dw: &mut [T]) {
         let width = self.w.len();
         let tasks = self.y.len().div_ceil(ROWS_PER_TASK);
-        dw.fill(T::zero());
         if tasks == 1 {
             self.task(0, losses, derivatives, dw);
             return;
         }
+        dw.fill(T::zero());
         with_partials(tasks * width, |partials: &mut [T]| {
             let work = |(chunk, ((sums, losses), derivatives)): Task<'_, T>| {
-                sums.fill(T::zero());
                 self.task(chunk * ROWS_PER_TASK, losses, derivatives, sums);
             };
             if parallel {
@@ -217,20 +219,33 @@ impl<T: Float, F: Fn(T, T) -> (T, T) + Sync> Rows<'_, T, F> {
         self.rows(first, losses, derivatives, sums);
     }
 
-    /// The rows from `first` on, as many as `losses` holds: each row's prediction,
-    /// loss and derivative, then its contribution to `sums` while it is in cache.
+    /// One row's prediction, loss and derivative (stored); returns the row and the
+    /// derivative.
+    #[inline(always)]
+    fn row<'r>(&self, (((row, &target), loss), derivative): Row<'r, T>) -> (&'r [T], T) {
+        let prediction = dot(row, self.w) + self.bias;
+        let (l, d) = (self.f)(prediction, target);
+        let d = self.divisor.map_or(d, |divisor| d / divisor);
+        (*loss, *derivative) = (l, d);
+        (row, d)
+    }
+
+    /// The rows from `first` on, as many as `losses` holds (at least one): each row's
+    /// prediction, loss and derivative, then its contribution to `sums` (overwritten:
+    /// the first row's is `0 + d x`, the bits of adding it to zeros, without a pass to
+    /// zero them first) while it is in cache.
     #[inline(always)]
     fn rows(&self, first: usize, losses: &mut [T], derivatives: &mut [T], sums: &mut [T]) {
         let width = self.w.len();
         let x = &self.x[first * width..(first + losses.len()) * width];
         let y = &self.y[first..first + losses.len()];
-        for (((row, &target), loss), derivative) in
-            x.chunks_exact(width).zip(y).zip(losses).zip(derivatives)
-        {
-            let prediction = dot(row, self.w) + self.bias;
-            let (l, d) = (self.f)(prediction, target);
-            let d = self.divisor.map_or(d, |divisor| d / divisor);
-            (*loss, *derivative) = (l, d);
+        let mut rows = x.chunks_exact(width).zip(y).zip(losses).zip(derivatives);
+        if let Some((row, d)) = rows.next().map(|item| self.row(item)) {
+            for (s, &v) in sums.iter_mut().zip(row) {
+                *s = T::zero() + d * v;
+            }
+        }
+        for (row, d) in rows.map(|item| self.row(item)) {
             for (s, &v) in sums.iter_mut().zip(row) {
                 *s += d * v;
             }
