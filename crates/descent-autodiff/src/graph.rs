@@ -491,6 +491,19 @@ impl<T: Float> Graph<T> {
             if !self.grads.set[i] || matches!(self.ops[i], Op::Leaf) {
                 continue;
             }
+            if let Op::AffineLoss { w, b, locals } = self.ops[i] {
+                // A scalar whose inputs' gradients were computed with its value: read
+                // the one upstream value in place, without moving the buffers around.
+                let upstream = self.grads.buffers[i]
+                    .as_slice()
+                    .expect("gradient buffers are contiguous");
+                let &[g] = upstream else {
+                    unreachable!("an affine loss is a scalar");
+                };
+                crate::ops::affine_loss::backward(self, [w, b, locals], g);
+                self.grads.set[i] = false;
+                continue;
+            }
             let filler = self.grads.filler.take().unwrap_or_else(empty);
             let mut upstream = std::mem::replace(&mut self.grads.buffers[i], filler);
             // An operation may keep `upstream` as an input's gradient and leave that

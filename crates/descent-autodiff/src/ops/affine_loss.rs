@@ -125,13 +125,10 @@ impl<T: Float> Graph<T> {
 
 /// The backward pass of [`Op::AffineLoss`]: the gradients with respect to `w` and `b`
 /// were computed with the value (`dw` then `db` in slot `locals`); each scales by the
-/// one upstream value, as a fused operation's local derivative does
+/// one upstream value `g`, as a fused operation's local derivative does
 /// ([`backward_fused`](super::elementwise::backward_fused)), here through slices: the
 /// step of a small model is mostly such bookkeeping.
-pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, [w, b, locals]: [u32; 3], upstream: &[T]) {
-    let &[g] = upstream else {
-        unreachable!("an affine loss is a scalar");
-    };
+pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, [w, b, locals]: [u32; 3], g: T) {
     let Graph {
         values,
         grads,

@@ -175,10 +175,13 @@ pub(crate) fn backward<T: Float>(graph: &mut Graph<T>, i: usize, upstream: &mut 
         Op::Matmul(a, b) => linalg::backward_matmul(graph, a, b, upstream.view()),
         Op::Affine { x, w, b } => linalg::backward_affine(graph, x, w, b, upstream.view()),
         Op::AffineLoss { w, b, locals } => {
-            let upstream = upstream
+            let &[g] = upstream
                 .as_slice()
-                .expect("gradient buffers are contiguous");
-            affine_loss::backward(graph, [w, b, locals], upstream);
+                .expect("gradient buffers are contiguous")
+            else {
+                unreachable!("an affine loss is a scalar");
+            };
+            affine_loss::backward(graph, [w, b, locals], g);
         }
         Op::Permute { .. }
         | Op::Reshape(_)
