@@ -491,16 +491,7 @@ impl<T: Float> Graph<T> {
             if !self.grads.set[i] || matches!(self.ops[i], Op::Leaf) {
                 continue;
             }
-            if let Op::AffineLoss { w, b, locals } = self.ops[i] {
-                // A scalar whose inputs' gradients were computed with its value: read
-                // the one upstream value in place, without moving the buffers around.
-                let upstream = self.grads.buffers[i]
-                    .as_slice()
-                    .expect("gradient buffers are contiguous");
-                let &[g] = upstream else {
-                    unreachable!("an affine loss is a scalar");
-                };
-                crate::ops::affine_loss::backward(self, [w, b, locals], g);
+            if crate::ops::backward_in_place(self, i) {
                 self.grads.set[i] = false;
                 continue;
             }
@@ -518,22 +509,12 @@ impl<T: Float> Graph<T> {
     /// Takes the buffer of the next node's slot (reused from an earlier step) shaped
     /// as `shape`; its contents are unspecified and must be overwritten.
     pub(crate) fn output_buffer(&mut self, shape: &[usize]) -> ArrayD<T> {
+        self.ready_slot(0, shape);
         let i = self.ops.len();
-        if i < self.values.len() {
-            // The usual warm step: the buffer already has this shape. Checked in
-            // place, so that the (large) array value moves once.
-            if let Slot::Owned(buffer) = &self.values[i]
-                && fits(buffer, shape)
-                && let Slot::Owned(buffer) = std::mem::replace(&mut self.values[i], Slot::Empty)
-            {
-                return buffer;
-            }
-            let previous = std::mem::replace(&mut self.values[i], Slot::Empty);
-            if let Slot::Owned(buffer) = previous {
-                return reshape_buffer(buffer, shape);
-            }
+        match std::mem::replace(&mut self.values[i], Slot::Empty) {
+            Slot::Owned(buffer) => buffer,
+            _ => unreachable!("ready_slot leaves an owned buffer"),
         }
-        reshape_buffer(empty(), shape)
     }
 
     /// Records a computed node; it needs gradients if any input does.
