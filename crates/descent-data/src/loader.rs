@@ -1,7 +1,7 @@
 //! The batching loader: all rows, one row or k rows per step, seeded shuffling, resumable.
 
 use descent_autodiff::Float;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -217,11 +217,11 @@ impl<'a, T: Float> DataLoader<'a, T> {
         self.cursor = end;
         let Some(seed) = self.seed else {
             return Some(Batch {
-                features: self.data.features().slice_move(s![start..end, ..]),
+                features: row_range(self.data.features(), start, end),
                 targets: match self.data.targets() {
-                    Targets::Real(y) => BatchTargets::Real(y.slice(s![start..end])),
+                    Targets::Real(y) => BatchTargets::Real(row_range(y.view(), start, end)),
                     Targets::Classes { indices, .. } => {
-                        BatchTargets::Classes(indices.slice(s![start..end]))
+                        BatchTargets::Classes(row_range(indices.view(), start, end))
                     }
                 },
             });
@@ -290,7 +290,7 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 if let Some(y) = y.as_slice() {
                     next.iter().for_each(|&r| prefetch(&y[r..=r]));
                 }
-                BatchTargets::Real(first_rows(self.real_buf.view(), m))
+                BatchTargets::Real(row_range(self.real_buf.view(), 0, m))
             }
             Targets::Classes { indices, .. } => {
                 if self.class_buf.len() != self.batch_rows {
@@ -302,11 +302,11 @@ impl<'a, T: Float> DataLoader<'a, T> {
                 if let Some(indices) = indices.as_slice() {
                     next.iter().for_each(|&r| prefetch(&indices[r..=r]));
                 }
-                BatchTargets::Classes(first_rows(self.class_buf.view(), m))
+                BatchTargets::Classes(row_range(self.class_buf.view(), 0, m))
             }
         };
         Batch {
-            features: first_rows(self.x_buf.view(), m),
+            features: row_range(self.x_buf.view(), 0, m),
             targets,
         }
     }
@@ -356,13 +356,15 @@ fn shuffle(order: &mut [usize], seed: u64, epoch: u64) {
     order.shuffle(&mut rng);
 }
 
-/// The first `m` rows of `view`: a split, which costs less than a general slice
-/// (`s![..m, ..]`) on the one-row steps of stochastic descent.
-fn first_rows<A, D: ndarray::RemoveAxis>(
+/// Rows `start..end` of `view`: two splits, which cost less than a general slice
+/// (`s![start..end, ..]`) on the one-row steps of stochastic descent.
+fn row_range<A, D: ndarray::RemoveAxis>(
     view: ndarray::ArrayView<'_, A, D>,
-    m: usize,
+    start: usize,
+    end: usize,
 ) -> ndarray::ArrayView<'_, A, D> {
-    view.split_at(ndarray::Axis(0), m).0
+    let (head, _) = view.split_at(ndarray::Axis(0), end);
+    head.split_at(ndarray::Axis(0), start).1
 }
 
 /// Asks the processor to bring `data` into cache ahead of use; a hint with no effect

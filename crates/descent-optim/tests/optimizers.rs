@@ -707,27 +707,27 @@ fn contiguous_steps_give_the_bits_of_view_steps() {
     contiguous_steps_match_view_steps::<f32>();
 }
 
+/// One contiguous SGD step of a single parameter.
+fn step_one(values: &mut [f64], grad: &[f64], shape: &[usize]) -> Result<(), OptimError> {
+    let mut sgd = Sgd::<f64>::new(SgdConfig::default());
+    let mut entries = [Contiguous {
+        values,
+        grad,
+        shape,
+    }];
+    sgd.step_contiguous(&mut entries, 0.1)
+        .expect("SGD has the contiguous path")
+}
+
 #[test]
 fn contiguous_parameters_that_do_not_fit_their_shapes_are_errors() {
-    let mut sgd = Sgd::<f64>::new(SgdConfig::default());
-    let (mut values, grad) = (vec![1.0, 2.0], vec![0.5]);
-    let mut entries = [Contiguous {
-        values: &mut values,
-        grad: &grad,
-        shape: &[2],
-    }];
-    let result = sgd.step_contiguous(&mut entries, 0.1).unwrap();
+    let mut values = vec![1.0, 2.0];
+    let result = step_one(&mut values, &[0.5], &[2]);
     assert!(matches!(
         result,
         Err(OptimError::GradShape { index: 0, .. })
     ));
-    let grad = vec![0.5, 0.5];
-    let mut entries = [Contiguous {
-        values: &mut values,
-        grad: &grad,
-        shape: &[3],
-    }];
-    let result = sgd.step_contiguous(&mut entries, 0.1).unwrap();
+    let result = step_one(&mut values, &[0.5, 0.5], &[3]);
     assert!(matches!(
         result,
         Err(OptimError::ParamShape { index: 0, .. })

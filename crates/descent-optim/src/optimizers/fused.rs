@@ -43,9 +43,8 @@ macro_rules! fused {
         ) {
             if p.is_standard_layout() && g.is_standard_layout() $(&& $s.is_standard_layout())* {
                 let p = p.as_slice_mut().expect("standard layout");
-                let n = p.len();
-                let g = &g.as_slice().expect("standard layout")[..n];
-                $(let $s = &mut $s.as_slice_mut().expect("standard layout")[..n];)*
+                let g = g.as_slice().expect("standard layout");
+                $(let $s = $s.as_slice_mut().expect("standard layout");)*
                 $over_slices(p, g, $($s,)* f);
             } else {
                 Zip::from(p).and(g)$(.and($s))*.for_each(|p, &g, $($s),*| f(p, g, $($s),*));
